@@ -1,0 +1,29 @@
+"""imgsynth-edu: reference implementations for a course on image synthesis and restoration.
+
+Modules (one idea each; data flows top to bottom):
+
+* ``imgsynth_edu.data``       datasets by name, image sets, degradations, bursts, downloads
+* ``imgsynth_edu.models``     GANs, conditional GANs, SRResNet/SRGAN, burst restorer
+* ``imgsynth_edu.losses``     adversarial, pixel and perceptual losses
+* ``imgsynth_edu.training``   the training loops, with callbacks and exact resume
+* ``imgsynth_edu.metrics``    PSNR, SSIM, MS-SSIM, FID, KID, precision/recall
+* ``imgsynth_edu.viz``        grids, comparisons, zoom insets, curves
+* ``imgsynth_edu.widgets``    the interactive explorers of the notebooks
+* ``imgsynth_edu.pretrained`` small bundled checkpoints with their cards
+
+Conventions: images are ``float32`` tensors ``N×C×H×W`` in ``[0, 1]`` at
+every public boundary.
+"""
+
+__version__ = "0.1.0"
+
+from .utils import get_device, is_quick_mode, mode_banner, quick_or_full, seed_everything
+
+__all__ = [
+    "__version__",
+    "get_device",
+    "is_quick_mode",
+    "mode_banner",
+    "quick_or_full",
+    "seed_everything",
+]

@@ -1,0 +1,1 @@
+"""Metrics: PSNR, SSIM, MS-SSIM, FID, KID, precision/recall, feature extractors."""

@@ -1,0 +1,134 @@
+"""What every training loop shares: exact checkpoints, and callbacks.
+
+Exact resume means: a seeded run interrupted at step ``k`` and resumed from
+its checkpoint ends with *the same weights* as the uninterrupted run. For
+that a checkpoint must hold more than the weights: the optimizers' moments,
+the step counter, and every random number generator's state (Python, NumPy,
+torch CPU and CUDA, and any ``torch.Generator`` the loop draws from, such as
+the one that shuffles the data).
+
+Lesson: ``01_gan_from_scratch.ipynb`` (training loop), ``05_super_resolution.ipynb``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..utils import atomic_write
+
+
+def rng_state(generators: Mapping[str, torch.Generator] | None = None) -> dict:
+    """Snapshot of every random number generator the training touches."""
+    state = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+        "generators": {name: g.get_state() for name, g in (generators or {}).items()},
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict, generators: Mapping[str, torch.Generator] | None = None) -> None:
+    """Restore what :func:`rng_state` captured."""
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    for name, generator in (generators or {}).items():
+        if name not in state["generators"]:
+            raise ValueError(f"checkpoint has no state for the generator {name!r}")
+        generator.set_state(state["generators"][name])
+
+
+def save_training_state(
+    path: str | Path,
+    step: int,
+    modules: Mapping[str, torch.nn.Module],
+    optimizers: Mapping[str, torch.optim.Optimizer],
+    generators: Mapping[str, torch.Generator] | None = None,
+    extra: dict | None = None,
+) -> Path:
+    """Write a full training checkpoint atomically (never a half-written file).
+
+    Holds every module's and optimizer's ``state_dict``, the ``step``, all RNG
+    states and ``extra`` (e.g. the loss history). Uses ``torch.save`` with
+    plain containers, so it can be loaded back with :func:`load_training_state`.
+    """
+    payload = {
+        "step": int(step),
+        "modules": {name: module.state_dict() for name, module in modules.items()},
+        "optimizers": {name: opt.state_dict() for name, opt in optimizers.items()},
+        "rng": rng_state(generators),
+        "extra": extra or {},
+    }
+    path = Path(path)
+    with atomic_write(path) as handle:
+        torch.save(payload, handle)
+    return path
+
+
+def load_training_state(
+    path: str | Path,
+    modules: Mapping[str, torch.nn.Module],
+    optimizers: Mapping[str, torch.optim.Optimizer],
+    generators: Mapping[str, torch.Generator] | None = None,
+) -> tuple[int, dict]:
+    """Restore a checkpoint written by :func:`save_training_state`; returns ``(step, extra)``.
+
+    The RNG states hold NumPy arrays and Python tuples, so this file is loaded
+    with ``weights_only=False``: load only training checkpoints you wrote
+    yourself. (Model checkpoints for sharing are plain state dicts loaded with
+    ``weights_only=True``; see :mod:`imgsynth_edu.pretrained`.)
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"resume path {str(path)!r} does not exist")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:
+        raise ValueError(f"resume checkpoint {str(path)!r} is corrupt or not a checkpoint: {error}") from error
+    missing = set(modules) - set(payload.get("modules", {}))
+    if missing:
+        raise ValueError(f"checkpoint {str(path)!r} lacks modules {sorted(missing)}")
+    for name, module in modules.items():
+        try:
+            module.load_state_dict(payload["modules"][name])
+        except RuntimeError as error:
+            raise ValueError(
+                f"checkpoint {str(path)!r}: module {name!r} is of another architecture: {error}"
+            ) from error
+    for name, optimizer in optimizers.items():
+        optimizer.load_state_dict(payload["optimizers"][name])
+    set_rng_state(payload["rng"], generators)
+    return payload["step"], payload.get("extra", {})
+
+
+class Callback:
+    """Base class: override the hooks you need. ``loop`` is the running trainer."""
+
+    def on_train_start(self, loop) -> None: ...
+
+    def on_step_end(self, loop, step: int, logs: dict) -> None: ...
+
+    def on_train_end(self, loop) -> None: ...
+
+
+class History(Callback):
+    """Records every logged number per step: ``history.values["d_loss"] -> [..]``."""
+
+    def __init__(self):
+        self.values: dict[str, list[float]] = {}
+        self.steps: list[int] = []
+
+    def on_step_end(self, loop, step: int, logs: dict) -> None:
+        self.steps.append(step)
+        for key, value in logs.items():
+            self.values.setdefault(key, []).append(float(value))

@@ -1,0 +1,141 @@
+"""Pictures: image grids, side-by-side comparisons, zoom insets, training curves.
+
+All functions take images as ``float32`` tensors in ``[0, 1]`` (``C×H×W`` or
+``N×C×H×W``) and return a matplotlib ``Figure`` (so a notebook shows it and a
+script can ``fig.savefig(...)``). Nothing here changes the pixels it shows:
+images outside ``[0, 1]`` are refused, not clipped.
+
+Lesson: every notebook; first in ``00_tour.ipynb``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from ._checks import check_images
+
+
+def to_numpy_image(image: torch.Tensor) -> np.ndarray:
+    """``C×H×W`` (or ``1×C×H×W``) tensor in ``[0, 1]`` -> ``H×W×C`` / ``H×W`` array for ``imshow``."""
+    if image.ndim == 3:
+        image = image[None]
+    check_images(image, "image")
+    if image.shape[0] != 1:
+        raise ValueError(f"image must hold one image, got a batch of {image.shape[0]}")
+    array = image[0].detach().float().cpu().permute(1, 2, 0).numpy()
+    return array[:, :, 0] if array.shape[2] == 1 else array
+
+
+def make_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2, pad_value: float = 1.0) -> torch.Tensor:
+    """Tile ``N×C×H×W`` images into one ``C×H'×W'`` image, ``nrow`` images per row."""
+    check_images(images, "images")
+    count, channels, height, width = images.shape
+    nrow = nrow or math.ceil(math.sqrt(count))
+    rows = math.ceil(count / nrow)
+    grid = torch.full(
+        (channels, rows * (height + padding) + padding, nrow * (width + padding) + padding),
+        float(pad_value),
+        dtype=images.dtype,
+    )
+    for index, image in enumerate(images.detach().cpu()):
+        row, col = divmod(index, nrow)
+        top, left = padding + row * (height + padding), padding + col * (width + padding)
+        grid[:, top : top + height, left : left + width] = image
+    return grid
+
+
+def show_grid(images: torch.Tensor, nrow: int | None = None, title: str | None = None, size: float = 5.0):
+    """Show ``N×C×H×W`` images as one grid; returns the figure."""
+    grid = make_grid(images, nrow)
+    fig, ax = plt.subplots(figsize=(size, size * grid.shape[1] / grid.shape[2]))
+    ax.imshow(to_numpy_image(grid), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def compare(
+    images: Mapping[str, torch.Tensor],
+    captions: Mapping[str, str] | None = None,
+    zoom: tuple[int, int, int, int] | None = None,
+    size: float = 3.2,
+    suptitle: str | None = None,
+):
+    """Show images side by side, titled by their keys, with optional captions and a zoom inset.
+
+    Args:
+        images: ``{title: C×H×W tensor}``; images of different sizes are shown
+            at the same display size (nearest-neighbour), so a low-resolution
+            input sits beside its high-resolution result.
+        captions: ``{title: text}`` shown under each image (e.g. ``"PSNR 27.1 dB"``).
+        zoom: ``(top, left, height, width)`` in the coordinates of the *largest*
+            image: that region is outlined and shown enlarged in a second row.
+    """
+    if not images:
+        raise ValueError("images must hold at least one image")
+    captions = captions or {}
+    titles = list(images)
+    reference_height = max(img.shape[-2] for img in images.values())
+    rows = 2 if zoom is not None else 1
+    fig, axes = plt.subplots(rows, len(titles), figsize=(size * len(titles), size * rows), squeeze=False)
+    for col, title in enumerate(titles):
+        image = images[title]
+        array = to_numpy_image(image)
+        ax = axes[0, col]
+        ax.imshow(array, cmap="gray", vmin=0, vmax=1, interpolation="nearest",
+                  extent=(0, image.shape[-1] * reference_height / image.shape[-2], reference_height, 0))
+        ax.set_title(title, fontsize=11)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if title in captions:
+            ax.set_xlabel(captions[title], fontsize=10)
+        if zoom is not None:
+            top, left, height, width = zoom
+            ax.add_patch(plt.Rectangle((left, top), width, height, fill=False, edgecolor="yellow", linewidth=1.5))
+            factor = image.shape[-2] / reference_height
+            crop = image[..., int(top * factor) : int((top + height) * factor), int(left * factor) : int((left + width) * factor)]
+            if crop.shape[-1] == 0 or crop.shape[-2] == 0:
+                raise ValueError(f"zoom={zoom} lies outside the {title!r} image")
+            axes[1, col].imshow(to_numpy_image(crop), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            axes[1, col].set_axis_off()
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(
+    history: Mapping[str, Sequence[float]],
+    xlabel: str = "step",
+    ylabel: str = "",
+    title: str | None = None,
+    ax=None,
+    logy: bool = False,
+):
+    """Plot named curves (e.g. ``{"D loss": [...], "G loss": [...]}``) on one axis."""
+    if not history:
+        raise ValueError("history must hold at least one curve")
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+    for name, values in history.items():
+        ax.plot(np.asarray(values, dtype=float), label=name)
+    ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    if fig is not None:
+        fig.tight_layout()
+    return fig if fig is not None else ax.figure
