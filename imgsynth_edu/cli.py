@@ -1,11 +1,14 @@
 """The ``imgsynth-edu`` command line.
 
 Each sub-command lives beside the code it drives; this file only collects
-them. A command module defines ``register(subparsers)``, which adds its
-parser and sets ``func`` (called with the parsed arguments; its return value
-is the exit code).
+them. A command module defines ``register(commands, train_commands)``: it adds
+its parsers to ``commands`` (top level, e.g. ``upscale``) and, for what it can
+train, to ``train_commands`` (``imgsynth-edu train WHAT ...``), and sets
+``func`` on each (called with the parsed arguments; its return value is the
+exit code).
 
     imgsynth-edu info                  what is installed, which device, quick mode
+    imgsynth-edu train WHAT --help     train a model (WHAT: dcgan, classifier, srresnet, ...)
     imgsynth-edu <command> --help      help for one command
 """
 
@@ -15,7 +18,7 @@ import argparse
 import importlib
 import sys
 
-# One line per command module (each defines ``register(subparsers)``).
+# One line per command module (each defines ``register(commands, train_commands)``).
 COMMAND_MODULES = [
     "imgsynth_edu.cli_info",
 ]
@@ -26,9 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="imgsynth-edu",
         description="Image synthesis and restoration course: train, sample, evaluate, upscale.",
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    train = commands.add_parser("train", help="train a model and save its checkpoint and card")
+    train_commands = train.add_subparsers(dest="what", metavar="WHAT")
+    train.set_defaults(func=lambda args: train.print_help() or 2)
     for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).register(subparsers)
+        importlib.import_module(module_name).register(commands, train_commands)
     return parser
 
 

@@ -10,8 +10,8 @@ from . import __version__, pretrained
 from .utils import mode_banner
 
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("info", help="show versions, device, mode and bundled models")
+def register(commands, train_commands) -> None:
+    parser = commands.add_parser("info", help="show versions, device, mode and bundled models")
     parser.set_defaults(func=run)
 
 
