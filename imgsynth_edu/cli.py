@@ -21,6 +21,10 @@ import sys
 # One line per command module (each defines ``register(commands, train_commands)``).
 COMMAND_MODULES = [
     "imgsynth_edu.cli_info",
+    "imgsynth_edu.cli_metrics",
+    "imgsynth_edu.cli_gan",
+    "imgsynth_edu.cli_sr",
+    "imgsynth_edu.cli_burst",
 ]
 
 
@@ -44,9 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from .data.datasets import DatasetUnavailableError
+    from .data.download import DownloadError
+
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError, FileNotFoundError, OSError) as error:
+    except (ValueError, TypeError, FileNotFoundError, OSError, DatasetUnavailableError, DownloadError) as error:
         print(f"imgsynth-edu {args.command}: error: {error}", file=sys.stderr)
         return 1
 

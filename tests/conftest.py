@@ -25,3 +25,58 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+@pytest.fixture
+def no_external_network(monkeypatch):
+    """Make any connection to an address other than the loopback fail the test.
+
+    Tests may only talk to servers they start on 127.0.0.1; this guard proves
+    it: a connection elsewhere is refused (so nothing leaves the machine) and
+    recorded, and the test fails at teardown.
+    """
+    import socket
+
+    attempts: list = []
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def _allowed(address) -> bool:
+        return not isinstance(address, tuple) or str(address[0]) in _LOOPBACK
+
+    def connect(self, address):
+        if not _allowed(address):
+            attempts.append(address)
+            raise ConnectionRefusedError(f"test tried to reach {address}: only 127.0.0.1 is allowed")
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        if not _allowed(address):
+            attempts.append(address)
+            return 111  # ECONNREFUSED
+        return real_connect_ex(self, address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host is not None and str(host) not in _LOOPBACK:
+            attempts.append(host)
+            raise socket.gaierror(f"test tried to resolve {host!r}: only 127.0.0.1 is allowed")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield attempts
+    assert not attempts, f"a test tried to reach the network outside 127.0.0.1: {attempts}"
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on 127.0.0.1 with nothing listening: connecting to it is refused at once."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -1,5 +1,21 @@
 """Training loops: GAN (``training.gan``), super-resolution (``training.sr``), shared pieces (``training.common``)."""
 
 from .common import Callback, History, load_training_state, save_training_state
+from .gan import GANConfig, GANTask, GANTrainer, PreviewCallback, UnconditionalTask, train_gan
+from .sr import RestorationTrainer, SRGANTrainer, train_restorer
 
-__all__ = ["Callback", "History", "load_training_state", "save_training_state"]
+__all__ = [
+    "Callback",
+    "GANConfig",
+    "GANTask",
+    "GANTrainer",
+    "History",
+    "PreviewCallback",
+    "RestorationTrainer",
+    "SRGANTrainer",
+    "UnconditionalTask",
+    "load_training_state",
+    "save_training_state",
+    "train_gan",
+    "train_restorer",
+]

@@ -1,0 +1,360 @@
+"""Super-resolution commands: ``train srresnet``, ``train srgan``, ``upscale``, ``evaluate-sr``.
+
+::
+
+    imgsynth-edu train srresnet --out srresnet-x4.pt --steps 3000 --blocks 8 --channels 32 --no-batch-norm
+    imgsynth-edu train srgan --init srresnet-x4.pt --out srgan-x4.pt --steps 500
+    imgsynth-edu upscale photo.png photo_x4.png --scale 4 [--pretrained srresnet-x4 | --checkpoint PATH] [--tile 256]
+    imgsynth-edu evaluate-sr --images DIR --scale 4 [--pretrained NAME | --checkpoint PATH] [--json]
+    imgsynth-edu evaluate-sr --photos test --scale 4 --pretrained srresnet-x4   # the held-out bundled photos
+
+A ``--checkpoint`` is a model file written by ``train`` (a state dict with its
+card ``NAME.json`` beside it, which says how to build the model).
+
+Lesson: ``05_super_resolution.ipynb``.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from .utils import save_state_dict
+
+SCORE_KEYS = ("psnr_y", "ssim_y", "psnr_rgb")
+
+
+def register(commands, train_commands) -> None:
+    # ---- train srresnet ----------------------------------------------------
+    train = train_commands.add_parser("srresnet", help="train SRResNet on paired patches of the bundled photos")
+    _add_training_arguments(train, default_steps=3000, default_lr=2e-4)
+    train.add_argument("--blocks", type=int, default=16, help="residual blocks B (paper: 16)")
+    train.add_argument("--channels", type=int, default=64, help="feature channels (paper: 64)")
+    train.add_argument("--no-batch-norm", action="store_true", help="drop BN (the EDSR variant)")
+    train.add_argument("--loss", choices=("l1", "mse"), default="l1", help="pixel loss (default l1)")
+    train.set_defaults(func=run_train_srresnet)
+    # ---- train srgan -------------------------------------------------------
+    gan = train_commands.add_parser("srgan", help="fine-tune an SRResNet adversarially (SRGAN)")
+    _add_training_arguments(gan, default_steps=1000, default_lr=1e-4)
+    start = gan.add_mutually_exclusive_group(required=True)
+    start.add_argument("--init-pretrained", metavar="NAME", help="bundled SRResNet to start from (e.g. srresnet-x4)")
+    start.add_argument("--init-checkpoint", metavar="PATH", help="SRResNet model file (with its .json card) to start from")
+    gan.add_argument("--content", choices=("vgg54", "vgg22", "l1", "mse"), default="vgg54",
+                     help="content loss (paper: vgg54; needs the VGG19 download)")
+    gan.add_argument("--adversarial-weight", type=float, default=1e-3, help="weight of the adversarial term (paper: 1e-3)")
+    gan.add_argument("--d-channels", type=int, default=64, help="discriminator base channels (paper: 64)")
+    gan.set_defaults(func=run_train_srgan)
+    # ---- upscale -----------------------------------------------------------
+    upscale = commands.add_parser("upscale", help="upscale an image file with a super-resolution model")
+    upscale.add_argument("input", help="image file to read (PNG, JPEG, ...; greyscale, RGB, RGBA, 8 or 16 bit)")
+    upscale.add_argument("output", help="image file to write (PNG keeps 16 bit and alpha)")
+    upscale.add_argument("--scale", type=int, default=4, help="upscaling factor (must match the model)")
+    _add_model_arguments(upscale)
+    upscale.add_argument("--tile", type=int, default=256, help="low-resolution tile size (memory bound)")
+    upscale.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
+    upscale.set_defaults(func=run_upscale)
+    # ---- evaluate-sr -------------------------------------------------------
+    evaluate = commands.add_parser(
+        "evaluate-sr", help="downscale images, restore them, report Y-PSNR / Y-SSIM vs bicubic"
+    )
+    images = evaluate.add_mutually_exclusive_group(required=True)
+    images.add_argument("--images", metavar="DIR", help="folder of high-resolution images")
+    images.add_argument("--photos", choices=("train", "test", "all"), help="the bundled photographs of this split")
+    evaluate.add_argument("--scale", type=int, default=4, help="downscaling factor")
+    _add_model_arguments(evaluate, required=False)
+    evaluate.add_argument("--tile", type=int, default=256, help="low-resolution tile size")
+    evaluate.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object on stdout, nothing else")
+    evaluate.set_defaults(func=run_evaluate)
+
+
+def _add_training_arguments(parser, default_steps: int, default_lr: float) -> None:
+    parser.add_argument("--out", required=True, help="model file to write (NAME.pt; its card NAME.json goes beside it)")
+    parser.add_argument("--scale", type=int, default=4, help="upscaling factor: 2, 3, 4 or 8")
+    parser.add_argument("--steps", type=int, default=default_steps, help="optimisation steps in total")
+    parser.add_argument("--batch-size", type=int, default=16, help="patch pairs per step (paper: 16)")
+    parser.add_argument("--patch-size", type=int, default=96, help="high-resolution patch side (paper: 96)")
+    parser.add_argument("--lr", type=float, default=default_lr, help="Adam learning rate")
+    parser.add_argument("--photos", choices=("train", "all"), default="train",
+                        help="which bundled photos to train on (default: the train split only)")
+    parser.add_argument("--images", metavar="DIR", help="train on the images of this folder instead (e.g. DIV2K)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--checkpoint-every", type=int, default=200, help="write the resumable state every N steps")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT.state.pt if it exists")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
+    parser.add_argument("--no-eval", action="store_true", help="skip scoring the held-out photos at the end")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_model_arguments(parser, required: bool = True) -> None:
+    group = parser.add_mutually_exclusive_group(required=False)
+    group.add_argument("--pretrained", metavar="NAME", help="a bundled model (default: srresnet-x<scale>)")
+    group.add_argument("--checkpoint", metavar="PATH", help="a model file written by `imgsynth-edu train`")
+
+
+# ----------------------------------------------------------------------------
+# Loading models
+# ----------------------------------------------------------------------------
+def load_model_file(path: str | Path, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict]:
+    """Build and load a model file ``NAME.pt`` written by ``train``, using its card ``NAME.json``."""
+    from . import pretrained
+    from .utils import load_state_dict
+
+    path = Path(path)
+    card_path = path.with_suffix(".json")
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
+    if not card_path.is_file():
+        raise FileNotFoundError(f"checkpoint {str(path)!r} has no card {card_path.name} beside it (it says how to build the model)")
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    model = pretrained.build(card)
+    try:
+        model.load_state_dict(load_state_dict(path))
+    except RuntimeError as error:
+        raise ValueError(f"checkpoint {str(path)!r} does not match its card's architecture: {error}") from error
+    return model.to(device).eval(), card
+
+
+def _load_model(args, device) -> tuple[torch.nn.Module, str]:
+    from . import pretrained
+
+    if args.checkpoint:
+        model, card = load_model_file(args.checkpoint, device)
+        label = args.checkpoint
+    else:
+        name = args.pretrained or f"srresnet-x{args.scale}"
+        model, card, label = pretrained.load(name, device), pretrained.card(name), name
+    model_scale = card.get("arguments", {}).get("scale")
+    if model_scale is not None and model_scale != args.scale:
+        raise ValueError(f"--scale {args.scale} does not match the model {label!r}, which upscales ×{model_scale}")
+    return model, label
+
+
+def _device(args) -> torch.device:
+    from .utils import get_device
+
+    return get_device(args.device)
+
+
+# ----------------------------------------------------------------------------
+# train
+# ----------------------------------------------------------------------------
+def _training_images(args) -> dict[str, torch.Tensor]:
+    if args.images:
+        from .data.image_io import read_image_folder
+
+        return read_image_folder(args.images, rgb=True)
+    from .data import photo_set
+
+    return photo_set(args.photos)
+
+
+def _command_line(args, what: str, skip: tuple[str, ...] = ()) -> str:
+    """The exact ``imgsynth-edu train ...`` command that reproduces this run (for the card)."""
+    skip = {"func", "command", "what", "resume", "quiet", "threads", "device", "no_eval", *skip}
+    parts = ["imgsynth-edu", "train", what]
+    for key, value in vars(args).items():
+        if key in skip or value is None or value is False:
+            continue
+        flag = "--" + key.replace("_", "-")
+        parts += [flag] if value is True else [flag, str(value)]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def _hardware(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (CUDA)"
+    return f"CPU ({platform.processor() or platform.machine()}), {torch.get_num_threads()} torch thread(s)"
+
+
+def _write_model_and_card(model, args, card: dict, trainer, device) -> None:
+    out = Path(args.out)
+    save_state_dict({k: v.detach().cpu() for k, v in model.state_dict().items()}, out)
+    card.update({
+        "steps": trainer.step,
+        "wall_time_s": round(trainer.elapsed_s, 1),
+        "hardware": _hardware(device),
+        "final_loss": trainer.history.values[next(iter(trainer.history.values))][-1] if trainer.history.values else None,
+    })
+    if not args.no_eval:
+        from .data import photo_set
+        from .training.sr import evaluate_sr
+
+        print("scoring the held-out bundled photographs (imgsynth-edu evaluate-sr --photos test) ...", file=sys.stderr)
+        result = evaluate_sr(model, photo_set("test"), args.scale, device=device)
+        card["scores"] = {
+            "held_out_photos": {
+                "protocol": f"x{args.scale}, MATLAB-like bicubic input rounded to 8 bit; Y (BT.601) and RGB, "
+                            f"border of {args.scale} px cropped",
+                "images": [row["name"] for row in result["images"]],
+                "bicubic": result["bicubic"],
+                "model": result["model"],
+                "gain_psnr_y_db": result["model"]["psnr_y"] - result["bicubic"]["psnr_y"],
+            }
+        }
+        print(json.dumps(card["scores"], indent=1), file=sys.stderr)
+    with_card = out.with_suffix(".json")
+    from .utils import atomic_write
+
+    with atomic_write(with_card, "w") as handle:
+        json.dump(card, handle, indent=2)
+        handle.write("\n")
+    print(f"wrote {out} and {with_card}", file=sys.stderr)
+
+
+def run_train_srresnet(args) -> int:
+    from .data.patches import PairedPatchDataset
+    from .losses import l1_loss, mse_loss
+    from .models.srresnet import SRResNet
+    from .training.sr import RestorationTrainer
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = _device(args)
+    arguments = {"scale": args.scale, "num_blocks": args.blocks, "channels": args.channels,
+                 "batch_norm": not args.no_batch_norm}
+    model = SRResNet(**arguments)
+    dataset = PairedPatchDataset(_training_images(args), args.scale, args.patch_size, seed=args.seed)
+    trainer = RestorationTrainer(
+        model, dataset, batch_size=args.batch_size, loss_fn={"l1": l1_loss, "mse": mse_loss}[args.loss],
+        lr=args.lr, device=device, seed=args.seed, checkpoint_path=Path(args.out).with_suffix(".state.pt"),
+        checkpoint_every=args.checkpoint_every, progress=not args.quiet,
+    )
+    trainer.fit(args.steps, resume=args.resume)
+    from .data import photo_names
+
+    name = Path(args.out).stem
+    data = (f"images of {args.images}" if args.images else
+            f"the bundled scikit-image photographs, split {args.photos!r} ({', '.join(photo_names(args.photos))})")
+    card = {
+        "name": name,
+        "description": (f"SRResNet ×{args.scale} (Ledig et al. 2017), {args.blocks} residual blocks, "
+                        f"{args.channels} channels, {'no BN (EDSR variant)' if args.no_batch_norm else 'with BN'}, "
+                        f"{args.loss.upper()} loss; {sum(p.numel() for p in model.parameters()):,} parameters"),
+        "architecture": "imgsynth_edu.models.srresnet.SRResNet",
+        "arguments": arguments,
+        "data": f"{data}; random {args.patch_size}×{args.patch_size} patches, flips and 90° rotations, "
+                f"input = MATLAB-like bicubic ×1/{args.scale}",
+        "training": {"batch_size": args.batch_size, "patch_size": args.patch_size, "lr": args.lr,
+                     "optimizer": "Adam(0.9, 0.999)", "loss": args.loss, "seed": args.seed},
+        "command": _command_line(args, "srresnet"),
+    }
+    _write_model_and_card(model.eval(), args, card, trainer, device)
+    return 0
+
+
+def run_train_srgan(args) -> int:
+    from . import pretrained
+    from .data.patches import PairedPatchDataset
+    from .losses import VGGPerceptualLoss, l1_loss, mse_loss
+    from .models.srresnet import SRGANDiscriminator
+    from .training.sr import SRGANTrainer
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = _device(args)
+    if args.init_checkpoint:
+        generator, init_card = load_model_file(args.init_checkpoint)
+    else:
+        generator, init_card = pretrained.load(args.init_pretrained), pretrained.card(args.init_pretrained)
+    if init_card.get("arguments", {}).get("scale") != args.scale:
+        raise ValueError(f"--scale {args.scale} does not match the initial SRResNet (×{init_card.get('arguments', {}).get('scale')})")
+    content = {"l1": lambda: l1_loss, "mse": lambda: mse_loss,
+               "vgg54": lambda: VGGPerceptualLoss("relu5_4"), "vgg22": lambda: VGGPerceptualLoss("relu2_2")}[args.content]()
+    discriminator = SRGANDiscriminator(base_channels=args.d_channels)
+    dataset = PairedPatchDataset(_training_images(args), args.scale, args.patch_size, seed=args.seed)
+    trainer = SRGANTrainer(
+        generator.train(), discriminator, dataset, content_loss=content, adversarial_weight=args.adversarial_weight,
+        batch_size=args.batch_size, lr=args.lr, device=device, seed=args.seed,
+        checkpoint_path=Path(args.out).with_suffix(".state.pt"), checkpoint_every=args.checkpoint_every,
+        progress=not args.quiet,
+    )
+    trainer.fit(args.steps, resume=args.resume)
+    card = {
+        "name": Path(args.out).stem,
+        "description": (f"SRGAN ×{args.scale} (Ledig et al. 2017): the generator of {init_card.get('name')!r} fine-tuned "
+                        f"with {args.content} content + {args.adversarial_weight:g} × adversarial loss"),
+        "architecture": init_card["architecture"],
+        "arguments": init_card["arguments"],
+        "data": f"as {init_card.get('name')!r}: " + str(init_card.get("data", "")),
+        "initialised_from": init_card.get("name"),
+        "training": {"batch_size": args.batch_size, "patch_size": args.patch_size, "lr": args.lr,
+                     "content": args.content, "adversarial_weight": args.adversarial_weight, "seed": args.seed},
+        "command": _command_line(args, "srgan"),
+    }
+    _write_model_and_card(generator.eval(), args, card, trainer, device)
+    return 0
+
+
+# ----------------------------------------------------------------------------
+# upscale
+# ----------------------------------------------------------------------------
+def run_upscale(args) -> int:
+    from .data.image_io import check_writable_suffix, read_image, write_image
+    from .models.srresnet import upscale_tiled
+
+    check_writable_suffix(args.output)
+    device = _device(args)
+    image = read_image(args.input)  # refuses a non-image with a clear error, before loading any model
+    model, label = _load_model(args, device)
+    pixels, alpha = image.pixels, image.alpha  # 1×C×h×w, 1×1×h×w or None
+    grey = pixels.shape[1] == 1
+    if grey:
+        pixels = pixels.expand(-1, 3, -1, -1)  # the model is RGB
+    started = time.perf_counter()
+    restored = upscale_tiled(model, pixels, args.scale, tile=args.tile)  # -> 1×3×(s·h)×(s·w)
+    if grey:
+        restored = restored.mean(dim=1, keepdim=True)  # back to one channel
+    if alpha is not None:
+        from .data.degradations import bicubic_upscale
+
+        alpha = bicubic_upscale(alpha, args.scale)  # alpha is not an image the model knows: bicubic
+        print("note: the alpha channel was upscaled with bicubic interpolation (the model restores colour only)",
+              file=sys.stderr)
+    out_bits = write_image(args.output, restored, alpha=alpha, bit_depth=image.bit_depth)
+    height, width = restored.shape[-2:]
+    print(f"{args.input} ({image.width}×{image.height}, {image.bit_depth}-bit) -> {args.output} "
+          f"({width}×{height}, {out_bits}-bit) with {label} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return 0
+
+
+# ----------------------------------------------------------------------------
+# evaluate-sr
+# ----------------------------------------------------------------------------
+def run_evaluate(args) -> int:
+    from .training.sr import evaluate_sr
+
+    device = _device(args)
+    if args.images:
+        from .data.image_io import read_image_folder
+
+        images = read_image_folder(args.images, rgb=True)
+    else:
+        from .data import photo_set
+
+        images = photo_set(args.photos)
+    model, label = _load_model(args, device)
+    result = evaluate_sr(model, images, args.scale, tile=args.tile, device=device)
+    result["model_name"] = label
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"×{args.scale} super-resolution, {len(images)} images; Y = BT.601 luma, border of {args.scale} px cropped")
+    print(f"{'image':<24}{'size':>12}  {'bicubic Y-PSNR/SSIM':>22}  {label + ' Y-PSNR/SSIM':>28}")
+    for row in result["images"]:
+        size = f"{row['width']}×{row['height']}"
+        bic, mod = row["bicubic"], row["model"]
+        print(f"{row['name']:<24}{size:>12}  {bic['psnr_y']:>12.2f} / {bic['ssim_y']:.4f}  "
+              f"{mod['psnr_y']:>18.2f} / {mod['ssim_y']:.4f}")
+    bic, mod = result["bicubic"], result["model"]
+    print(f"{'mean':<24}{'':>12}  {bic['psnr_y']:>12.2f} / {bic['ssim_y']:.4f}  {mod['psnr_y']:>18.2f} / {mod['ssim_y']:.4f}")
+    print(f"RGB PSNR: bicubic {bic['psnr_rgb']:.2f} dB, model {mod['psnr_rgb']:.2f} dB; "
+          f"gain in Y-PSNR: {mod['psnr_y'] - bic['psnr_y']:+.2f} dB")
+    return 0

@@ -1,0 +1,81 @@
+"""What every lesson widget must do in a real browser: one row per widget.
+
+Each :class:`WidgetSpec` names a notebook, the widget class, a substring that
+is unique to the code cell that displays it, and the steps a student takes:
+change a control (found by its ``description`` label, a button by its text)
+and say what must change on screen:
+
+* ``"image"``: the bytes behind an ``<img>`` of the widget differ;
+* ``"caption"``: the widget's text outside its controls differs;
+* ``caption``: optionally, a regular expression the caption must then match,
+  or a function returning text the caption must contain exactly (computed with
+  the library in the test process, so a metric caption is checked against the
+  value it must show).
+
+Adding a lesson adds rows here. ``tests/test_notebook_hygiene.py`` fails when a
+notebook displays a widget that has no row, or a row names a cell that does
+not exist, so a widget cannot escape the browser tests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Step:
+    """Change one control; ``changes`` must then differ on screen."""
+
+    control: str
+    value: object = None  # slider number, dropdown/toggle option label, text; None: click/tick
+    changes: tuple[str, ...] = ("image", "caption")
+    caption: str | Callable[[], str] | None = None
+
+    def caption_pattern(self) -> str | None:
+        """The regular expression the caption must match after this step (or None)."""
+        if callable(self.caption):
+            return re.escape(self.caption())
+        return self.caption
+
+
+@dataclass(frozen=True)
+class WidgetSpec:
+    notebook: str  # file name in notebooks/
+    widget: str  # the library class that builds it
+    cell: str  # a substring unique to the code cell that displays it
+    steps: tuple[Step, ...]
+
+    @property
+    def test_id(self) -> str:
+        return f"{self.notebook.removesuffix('.ipynb')}-{self.widget}"
+
+
+# --- expected captions, computed with the library exactly as the kernel does ---------------
+
+def _tour_caption(photo: str, degradation: str, strength: float, seed: int) -> Callable[[], str]:
+    def expected() -> str:  # 00_tour builds DegradationExplorer(size=144)
+        from imgsynth_edu.widgets.tour import DegradationExplorer
+
+        return DegradationExplorer(size=144, photos=[photo]).render(photo, degradation, strength, seed)["caption"]
+
+    return expected
+
+
+SPEC: tuple[WidgetSpec, ...] = (
+    WidgetSpec(
+        notebook="00_tour.ipynb",
+        widget="DegradationExplorer",
+        cell="display(explorer.widget)",
+        steps=(
+            Step("blur σ (px)", 3.0, caption=r"gaussian blur, sigma = 3\.0 px \| PSNR \d+\.\d\d dB"),
+            Step("photo", "coffee", caption=_tour_caption("coffee", "gaussian blur", 3.0, 0)),
+            Step("degradation", "gaussian noise", caption=r"coffee: gaussian noise, sigma = 0\.05, seed 0"),
+            Step("noise σ", 0.2, caption=r"sigma = 0\.20, seed 0 \| PSNR"),
+            Step("seed", 5, caption=_tour_caption("coffee", "gaussian noise", 0.2, 5)),
+            Step("degradation", "JPEG", caption=r"coffee: JPEG, quality = 20 \| PSNR"),
+            Step("JPEG quality", 90, caption=r"JPEG, quality = 90 \| PSNR"),
+        ),
+    ),
+)
