@@ -36,7 +36,7 @@ system-deps:
 	@if [ -x /usr/bin/chromium ]; then echo "chromium: present"; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null && echo "chromium: installed"; \
-	else echo "chromium: missing (apt-get install chromium chromium-driver); browser tests will be skipped"; fi
+	else echo "chromium: missing (apt-get install chromium chromium-driver); browser tests will be skipped (failed under IMGSYNTH_REQUIRE_BROWSER=1, as in CI)"; fi
 
 unit: install
 	$(PY) -m pytest tests --ignore=tests/browser
@@ -47,6 +47,8 @@ notebooks: install
 book: install
 	$(PY) book/build.py
 
+# Widgets driven in JupyterLab + the built book, in headless Chromium; screenshots in test-artifacts/browser/.
+# Self-check: IMGSYNTH_BROWSER_BREAK_OBSERVERS=1 make browser must fail every widget test.
 browser: install system-deps book
 	$(PY) -m pytest tests/browser
 

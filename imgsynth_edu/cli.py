@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "imgsynth_edu.cli_info",
     "imgsynth_edu.cli_metrics",
     "imgsynth_edu.cli_gan",
+    "imgsynth_edu.cli_cgan",
     "imgsynth_edu.cli_sr",
     "imgsynth_edu.cli_burst",
 ]

@@ -60,7 +60,7 @@ def register(commands, train_commands) -> None:
         "inpainting", help="train a pix2pix inpainting model (U-Net + PatchGAN); writes NAME.pt + NAME.json")
     inpaint.add_argument("--data", default="mnist-5k", help="an image dataset (default mnist-5k)")
     inpaint.add_argument("--masks", choices=["centre", "boxes", "strokes", "mixed"], default="mixed",
-                         help="training masks (mixed: boxes and strokes in turn; default)")
+                         help="training masks (mixed: centre, boxes and strokes in turn; default)")
     inpaint.add_argument("--masks-per-image", type=int, default=4, help="different masks per training image")
     inpaint.add_argument("--steps", type=int, default=2000)
     inpaint.add_argument("--batch-size", type=int, default=32)

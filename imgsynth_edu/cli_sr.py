@@ -7,6 +7,7 @@
     imgsynth-edu upscale photo.png photo_x4.png --scale 4 [--pretrained srresnet-x4 | --checkpoint PATH] [--tile 256]
     imgsynth-edu evaluate-sr --images DIR --scale 4 [--pretrained NAME | --checkpoint PATH] [--json]
     imgsynth-edu evaluate-sr --photos test --scale 4 --pretrained srresnet-x4   # the held-out bundled photos
+    imgsynth-edu evaluate-sr --set set5 --scale 4 --pretrained srresnet-x4      # Set5, downloaded and verified
 
 A ``--checkpoint`` is a model file written by ``train`` (a state dict with its
 card ``NAME.json`` beside it, which says how to build the model).
@@ -37,6 +38,8 @@ def register(commands, train_commands) -> None:
     train.add_argument("--blocks", type=int, default=16, help="residual blocks B (paper: 16)")
     train.add_argument("--channels", type=int, default=64, help="feature channels (paper: 64)")
     train.add_argument("--no-batch-norm", action="store_true", help="drop BN (the EDSR variant)")
+    train.add_argument("--bicubic-skip", action="store_true",
+                       help="add the bicubic enlargement to the output (VDSR global residual; faster to train)")
     train.add_argument("--loss", choices=("l1", "mse"), default="l1", help="pixel loss (default l1)")
     train.set_defaults(func=run_train_srresnet)
     # ---- train srgan -------------------------------------------------------
@@ -66,6 +69,7 @@ def register(commands, train_commands) -> None:
     images = evaluate.add_mutually_exclusive_group(required=True)
     images.add_argument("--images", metavar="DIR", help="folder of high-resolution images")
     images.add_argument("--photos", choices=("train", "test", "all"), help="the bundled photographs of this split")
+    images.add_argument("--set", metavar="NAME", help="a benchmark set, downloaded and verified: set5, set14, bsd100, div2k-valid")
     evaluate.add_argument("--scale", type=int, default=4, help="downscaling factor")
     _add_model_arguments(evaluate, required=False)
     evaluate.add_argument("--tile", type=int, default=256, help="low-resolution tile size")
@@ -219,7 +223,7 @@ def run_train_srresnet(args) -> int:
         torch.set_num_threads(args.threads)
     device = _device(args)
     arguments = {"scale": args.scale, "num_blocks": args.blocks, "channels": args.channels,
-                 "batch_norm": not args.no_batch_norm}
+                 "batch_norm": not args.no_batch_norm, "bicubic_skip": args.bicubic_skip}
     model = SRResNet(**arguments)
     dataset = PairedPatchDataset(_training_images(args), args.scale, args.patch_size, seed=args.seed)
     trainer = RestorationTrainer(
@@ -237,6 +241,7 @@ def run_train_srresnet(args) -> int:
         "name": name,
         "description": (f"SRResNet ×{args.scale} (Ledig et al. 2017), {args.blocks} residual blocks, "
                         f"{args.channels} channels, {'no BN (EDSR variant)' if args.no_batch_norm else 'with BN'}, "
+                        f"{'bicubic global skip (VDSR), ' if args.bicubic_skip else ''}"
                         f"{args.loss.upper()} loss; {sum(p.numel() for p in model.parameters()):,} parameters"),
         "architecture": "imgsynth_edu.models.srresnet.SRResNet",
         "arguments": arguments,
@@ -336,6 +341,10 @@ def run_evaluate(args) -> int:
         from .data.image_io import read_image_folder
 
         images = read_image_folder(args.images, rgb=True)
+    elif args.set:
+        from .data.image_sets import get_image_set
+
+        images = dict(get_image_set(args.set))
     else:
         from .data import photo_set
 

@@ -53,6 +53,19 @@ def test_render_result_shows_scalars_lists_and_nested_tables():
         assert expected in rendered, f"{expected!r} missing from the rendered tables"
 
 
+def test_render_result_flattens_mixed_nesting():
+    # the shape benchmarks/metrics.py writes: objects of objects, and objects mixing scalars and objects
+    result = {
+        "ssim": {"cpu": {"seconds": {"ours": 0.0125, "peer": 0.0375}, "speedup": 3.0}},
+        "frechet_distance": {"dims": 2048, "seconds": {"ours": 1.5, "scipy": 6.75}, "target_met": True},
+    }
+    nodes = tables.render_result("metrics", result)
+    rendered = "\n".join(_texts(node) for node in nodes)
+    for expected in ("frechet_distance.seconds.scipy", "6.75", "2048", "seconds.peer", "0.0375", "cpu"):
+        assert expected in rendered, f"{expected!r} missing from the rendered tables"
+    assert "{" not in rendered, "a nested object was shown as raw JSON instead of columns"
+
+
 def test_format_numbers():
     assert tables._format(0.000012345) == "1.234e-05"
     assert tables._format(12345) == "12,345"

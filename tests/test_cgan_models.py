@@ -61,7 +61,7 @@ def test_projection_is_psi_plus_inner_product():
     torch.manual_seed(0)
     discriminator = ProjectionDiscriminator(image_size=28, base_channels=8, spectral_norm=False)
     images, labels = torch.rand(4, 1, 28, 28), torch.tensor([0, 3, 3, 9])
-    phi = discriminator.features(images).sum(dim=(2, 3))
+    phi = discriminator.features(images).flatten(1)
     expected = discriminator.psi(phi).squeeze(1) + (discriminator.class_embedding.weight[labels] * phi).sum(1)
     assert torch.allclose(discriminator(images, labels), expected, atol=1e-5)
 

@@ -247,6 +247,23 @@ def test_existing_file_with_wrong_hash_is_reported_and_replaced(server, tmp_path
     assert server.requests == ["/r.bin"]
 
 
+def test_an_interrupted_download_leaves_no_file(server, tmp_path, monkeypatch):
+    """Ctrl-C (or any other exception) at the last moment: the temporary file is removed, nothing is renamed."""
+    from imgsynth_edu.data import download as download_module
+
+    body = b"almost there"
+    url = server.serve("/i.bin", body)
+
+    def interrupted_replace(source, target):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(download_module.os, "replace", interrupted_replace)
+    with pytest.raises(KeyboardInterrupt):
+        download_file(url, tmp_path / "i.bin", _sha256(body), **FAST)
+    assert _all_files(tmp_path) == []
+    assert server.requests == ["/i.bin"]  # an interruption is not retried
+
+
 def test_md5_only_checksums_are_verified(server, tmp_path):
     body = b"a data set that publishes only an md5"
     url = server.serve("/m.bin", body)

@@ -205,10 +205,9 @@ def test_tiny_dcgan_moves_in_the_expected_direction():
     seed_everything(0)
     data = get_dataset("mnist-5k", "train")
     real, _ = stack_dataset(data, 1000)
-    G, D = DCGANGenerator(16, 28, 1, 8), DCGANDiscriminator(28, 1, 8)
-    z = torch.Generator().manual_seed(5)
-    before = G.sample(256, generator=z)
-    trainer = GANTrainer(G, D, data, steps=80, batch_size=32, device="cpu", progress=False)
+    G, D = DCGANGenerator(16, 28, 1, 16), DCGANDiscriminator(28, 1, 16)
+    before = G.sample(256, generator=torch.Generator().manual_seed(5))
+    trainer = GANTrainer(G, D, data, steps=100, batch_size=32, lr_g=1e-3, lr_d=1e-3, device="cpu", progress=False)
     history = trainer.fit()
     after = G.sample(256, generator=torch.Generator().manual_seed(5))
     d_loss = history.values["d_loss"]

@@ -48,9 +48,9 @@ def test_initial_display_matches_render(explorer):
     explorer.controls["degradation"].value = "gaussian blur"
     explorer.controls["strength"].value = 1.5
     shown = _decode(explorer.images["degraded"].value)
-    assert shown.shape == (96, 96, 3)
+    assert shown.shape == (192, 192, 3)  # 96×96 working copy shown at zoom 2
     expected = explorer.render("astronaut", "gaussian blur", 1.5)
-    assert explorer.images["degraded"].value == to_png(expected["degraded"])
+    assert explorer.images["degraded"].value == to_png(expected["degraded"], 2)
     assert f"{expected['psnr']:.2f} dB" in explorer.caption.value
     assert "sigma = 1.5 px" in explorer.caption.value
 
@@ -144,6 +144,15 @@ def test_working_copy_shrinks_then_crops():
     assert small.shape == (1, 3, 48, 48)
 
 
+def test_to_png_zoom_repeats_pixels():
+    image = torch.rand(1, 3, 5, 7)
+    plain, zoomed = _decode(to_png(image)), _decode(to_png(image, 3))
+    assert zoomed.shape == (15, 21, 3)
+    assert np.array_equal(zoomed[::3, ::3], plain) and np.array_equal(zoomed[2::3, 2::3], plain)
+    with pytest.raises(ValueError, match="zoom"):
+        to_png(image, 0)
+
+
 def test_describe_states_parameters():
     assert describe("gaussian noise", 0.1, seed=2) == "gaussian noise, sigma = 0.10, seed 2"
     assert describe("JPEG", 30, seed=2) == "JPEG, quality = 30"
@@ -172,3 +181,5 @@ def test_bad_inputs_name_the_argument():
         DegradationExplorer(("astronaut",), size=50)
     with pytest.raises(ValueError, match="photo"):
         DegradationExplorer(("astronaut",), photo="camera")
+    with pytest.raises(ValueError, match="zoom"):
+        DegradationExplorer(("astronaut",), zoom=0)

@@ -6,10 +6,11 @@ reads every JSON file and turns it into tables, so the book always shows the
 numbers last measured; a script with no JSON file yet is listed as
 "not yet measured". Rendering rules, so any reasonable JSON shape shows up:
 
-* top-level scalars (``device``, ``ratio``, ``date``, ...) -> one "field | value" table;
-* nested objects of scalars are flattened into that table as ``outer.inner``;
-* a list of objects -> its own table, one row per object, the union of keys as columns;
-* an object whose values are all objects -> a table with one row per key.
+* scalars (``device``, ``ratio``, ``date``, ...) -> one "field | value" table, nested
+  objects flattened into it as ``outer.inner``;
+* a list of objects (at any depth) -> its own table, one row per object, the union of
+  their (flattened) keys as columns;
+* an object whose values are all objects (at any depth) -> its own table, one row per key.
 
 Usage in a page (MyST)::
 
@@ -57,13 +58,56 @@ def _is_scalar(value) -> bool:
     )
 
 
-def _flatten(prefix: str, value: dict, out: list) -> None:
+def _is_row_list(value) -> bool:
+    """A non-empty list of objects: becomes its own table, one row per object."""
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _is_row_dict(value) -> bool:
+    """A non-empty object whose values are all objects: its own table, one row per key."""
+    return isinstance(value, dict) and bool(value) and all(isinstance(v, dict) for v in value.values())
+
+
+def _flatten(prefix: str, value: dict, out: list, *, keep_tables: bool = False) -> None:
+    """Append ``(dotted.key, scalar)`` pairs of ``value`` to ``out``, recursing into objects.
+
+    With ``keep_tables=False`` (the "field | value" table) the parts that get their own
+    table are left out; with ``keep_tables=True`` (a row of a table) they are kept as text.
+    """
     for key, item in value.items():
         name = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(item, dict) and all(_is_scalar(v) for v in item.values()):
-            _flatten(name, item, out)
-        elif _is_scalar(item):
+        if not keep_tables and (_is_row_dict(item) or _is_row_list(item)):
+            continue
+        if isinstance(item, dict) and item:
+            _flatten(name, item, out, keep_tables=keep_tables)
+        else:
             out.append((name, item))
+
+
+def _collect_tables(prefix: str, value: dict, out: list) -> None:
+    """Find every table-shaped part of ``value`` (at any depth) as ``(dotted.key, part)``."""
+    for key, item in value.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if _is_row_dict(item) or _is_row_list(item):
+            out.append((name, item))
+        elif isinstance(item, dict):
+            _collect_tables(name, item, out)
+
+
+def _rows_table(key: str, value) -> nodes.table:
+    """A table from a list of objects, or from an object of objects (its keys become a column)."""
+    labelled = list(value.items()) if isinstance(value, dict) else [(None, item) for item in value]
+    rows, columns = [], []
+    for label, item in labelled:
+        flat: list = []
+        _flatten("", item, flat, keep_tables=True)
+        row = dict(flat)
+        columns += [c for c in row if c not in columns]
+        rows.append((label, row))
+    header = ([key] if isinstance(value, dict) else []) + columns
+    body = [([str(label)] if isinstance(value, dict) else []) + [_format(row.get(c, "")) for c in columns]
+            for label, row in rows]
+    return _table(header, body)
 
 
 def _table(header: list[str], rows: list[list[str]]) -> nodes.table:
@@ -104,20 +148,11 @@ def render_result(name: str, result) -> list[nodes.Node]:
     _flatten("", {k: v for k, v in result.items() if k != "description"}, scalars)
     if scalars:
         out.append(_table(["field", "value"], [[key, _format(value)] for key, value in scalars]))
-    for key, value in result.items():
-        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            columns: list[str] = []
-            for item in value:
-                columns += [c for c in item if c not in columns]
-            out.append(nodes.paragraph(text=f"{key}:"))
-            out.append(_table(columns, [[_format(item.get(c, "")) for c in columns] for item in value]))
-        elif isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
-            columns = []
-            for item in value.values():
-                columns += [c for c in item if c not in columns]
-            out.append(nodes.paragraph(text=f"{key}:"))
-            out.append(_table([key] + columns,
-                              [[str(row)] + [_format(item.get(c, "")) for c in columns] for row, item in value.items()]))
+    tables: list = []
+    _collect_tables("", result, tables)
+    for key, value in tables:
+        out.append(nodes.paragraph(text=f"{key}:"))
+        out.append(_rows_table(key, value))
     return out
 
 
@@ -152,7 +187,21 @@ class BenchmarkTables(SphinxDirective):
         return out
 
 
+def _drop_duplicate_scripts(app, pagename, templatename, context, doctree):
+    """Keep one copy of each identical script: inline scripts added with ``add_js_file(None, body=...)``
+    (sphinx-thebe, sphinx-togglebutton) reach the page twice under Sphinx 7.4 (once with filename
+    None, once with ""), and the second ``const THEBE_JS_URL`` is a SyntaxError in every page."""
+    seen, unique = set(), []
+    for script in context.get("script_files", []):
+        key = (getattr(script, "filename", None) or "", repr(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"][:] = unique
+
+
 def setup(app):
+    app.connect("html-page-context", _drop_duplicate_scripts, priority=999)  # after the handlers that add scripts
     app.add_config_value("benchmarks_dir", "../benchmarks", "env")
     app.add_directive("benchmark-tables", BenchmarkTables)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

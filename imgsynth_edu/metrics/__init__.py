@@ -5,6 +5,9 @@
 * :mod:`.distribution` - metrics for generators on features:
   :func:`frechet_distance`, :func:`fid`, :func:`kid`, :func:`precision_recall`,
   and the streaming :class:`FeatureStatistics` / :func:`compute_statistics`.
+* :mod:`.inception` - :class:`InceptionFeatures`, the FID InceptionV3 (pytorch-fid's
+  weights, downloaded and checksum-verified on first use). For digits, use the bundled
+  classifier instead: ``pretrained.load("digit-classifier").features``.
 
 Lesson: ``04_measuring_quality.ipynb``.
 """
@@ -20,11 +23,15 @@ from .distribution import (
     kid,
     precision_recall,
 )
+from .inception import FIDInceptionV3, InceptionFeatures, InceptionWeightsUnavailableError
 from .image import MS_SSIM_WEIGHTS, ms_ssim, psnr, rgb_to_y, sr_metrics, ssim
 
 __all__ = [
     "MS_SSIM_WEIGHTS",
+    "FIDInceptionV3",
     "FeatureStatistics",
+    "InceptionFeatures",
+    "InceptionWeightsUnavailableError",
     "compute_statistics",
     "extract_features",
     "fid",

@@ -121,15 +121,19 @@ def per_class_scores(
 
 
 def hole_psnr(pred: torch.Tensor, target: torch.Tensor, masks: torch.Tensor, data_range: float = 1.0,
-              reduction: str = "mean") -> torch.Tensor:
-    """PSNR over the hole's pixels only (``mask = 1``), per image.
+              reduction: str = "pooled") -> torch.Tensor:
+    """PSNR over the hole's pixels only (``mask = 1``).
 
     .. math::
         \\mathrm{MSE}_{hole} = \\frac{\\sum_{p} m_p \\,\\|\\hat x_p - x_p\\|^2}{C\\sum_p m_p},
         \\qquad \\mathrm{PSNR}_{hole} = 10 \\log_{10} \\frac{R^2}{\\mathrm{MSE}_{hole}}
 
-    Identical holes give ``inf``; an image whose mask is empty is an error.
-    ``reduction``: ``"mean"`` (of the per-image PSNRs) or ``"none"``.
+    ``reduction``: ``"pooled"`` (default) - one PSNR from the squared errors
+    of all hole pixels of all images (a hole that falls on a plain background,
+    filled exactly, would give one image an infinite PSNR and make a per-image
+    mean infinite); ``"mean"`` - the mean of per-image PSNRs; ``"none"`` -
+    the per-image PSNRs (``inf`` where a hole is filled exactly). An image
+    whose mask is empty is an error.
 
     Lesson: ``03_conditional_gan.ipynb``.
     """
@@ -137,16 +141,16 @@ def hole_psnr(pred: torch.Tensor, target: torch.Tensor, masks: torch.Tensor, dat
     check_images(target, "target", data_range=data_range)
     check_same_shape(pred, target, "pred", "target")
     masks = check_masks(masks, target, "masks")
-    area = masks.flatten(1).sum(dim=1) * pred.shape[1]  # (N,): number of hole values
+    if reduction not in ("pooled", "mean", "none"):
+        raise ValueError(f"reduction must be 'pooled', 'mean' or 'none', got {reduction!r}")
+    area = masks.flatten(1).sum(dim=1) * pred.shape[1]  # (N,): number of hole values per image
     if (area == 0).any():
         raise ValueError("masks must have at least one hole pixel in every image")
-    squared_error = (masks * (pred - target) ** 2).flatten(1).sum(dim=1) / area  # (N,)
-    values = 10 * torch.log10(data_range**2 / squared_error)  # (N,); inf where equal
-    if reduction == "none":
-        return values
-    if reduction != "mean":
-        raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}")
-    return values.mean()
+    squared_error = (masks * (pred - target) ** 2).flatten(1).sum(dim=1)  # (N,): summed over the hole
+    if reduction == "pooled":
+        return 10 * torch.log10(data_range**2 / (squared_error.sum() / area.sum()))
+    values = 10 * torch.log10(data_range**2 / (squared_error / area))  # (N,); inf where equal
+    return values if reduction == "none" else values.mean()
 
 
 def hole_box(mask: torch.Tensor, margin: int = 5) -> tuple[int, int, int, int]:

@@ -45,9 +45,9 @@ Super-Resolution", Fig. 2, shrunk to train on a CPU):
 * **fusion**: per-pixel softmax weights over the frames (from the aligned
   features, the reference's features and the flow's sub-pixel part) merge
   them into one feature map - so any number of frames works, one included;
-* a **decoder** with PixelShuffle stages and a skip from the bicubic-upsampled
-  reference (merged with its aligned neighbours by the same weights) predicts
-  the high-resolution image.
+* a **decoder** with PixelShuffle stages predicts the residual on top of a skip
+  from the upsampled reference (the classical shift-and-add merge of the burst;
+  bicubic upsampling when there is one frame).
 
 Lesson: ``06_multi_frame_restoration.ipynb``.
 """
@@ -435,16 +435,15 @@ class BurstSR(nn.Module):
        aligned_f - features_0, frac(flow)]``; softmax over the frames gives
        weights ``w_f`` with ``Σ_f w_f = 1`` (Bhat et al., eq. 4), fused = ``Σ_f w_f·aligned_f``;
     4. ``decoder``: ``ResidualBlock×dec_blocks``, ``log2(scale)`` PixelShuffle
-       stages, ``conv3×3`` to RGB, plus a skip from the bicubic-upsampled
-       reference. The reference in the skip is merged with its aligned
-       neighbours by the same fusion weights, ``Σ_f w_f·warp(y_f)`` (with one
-       frame it *is* the reference), so the decoder only learns the residual
-       detail on top of an already denoised image.
+       stages, ``conv3×3`` to RGB, plus a skip from the upsampled reference
+       (:meth:`upsample_reference`): the reference put on the fine grid together
+       with the other frames' samples by :func:`shift_and_add` (with one frame,
+       bicubic upsampling). The decoder learns only the residual: the detail
+       and the de-blurring that the classical merge cannot provide.
 
     The last layers of ``flow_net`` and of the decoder start at zero, so an
     untrained model aligns by the phase-correlation shift alone and outputs
-    the bicubic-upsampled average of the aligned frames: a classical merge at
-    low resolution, which training then improves on.
+    the classical shift-and-add merge, which training then improves on.
     """
 
     def __init__(
@@ -497,6 +496,18 @@ class BurstSR(nn.Module):
                 f"scale={scale!r} does not match this burst model, which was built and trained for scale={self.scale}"
             )
 
+    def upsample_reference(self, burst: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
+        """The skip: the reference on the fine grid, with the other frames' samples put in by shift-and-add.
+
+        One frame: bicubic upsampling of the reference. Several: :func:`shift_and_add`
+        with the global shifts (no learned parameters, no gradient), so the
+        decoder only has to add what the classical merge cannot recover.
+        """
+        if burst.shape[1] == 1:
+            return F.interpolate(burst[:, 0], scale_factor=self.scale, mode="bicubic", align_corners=False)
+        with torch.no_grad():
+            return shift_and_add(burst, shifts.detach(), self.scale)  # N×C×(s·h)×(s·w)
+
     def forward(self, burst, shifts: torch.Tensor | None = None, return_details: bool = False):
         """Restore ``N`` bursts; with ``return_details=True`` also ``{"flow", "weights"}`` for pictures."""
         burst = as_burst(burst)
@@ -524,18 +535,13 @@ class BurstSR(nn.Module):
         logits = self.weight_net(torch.cat([aligned, reference, aligned - reference, subpixel], dim=1))  # (N·F)×1×h×w
         weights = logits.view(count, frames, 1, height, width).softmax(dim=1)  # N×F×1×h×w, Σ_f = 1
         fused = (weights * aligned.view(count, frames, -1, height, width)).sum(dim=1)  # N×K×h×w
-        # The skip: the reference, merged with its aligned neighbours by the same weights (F = 1: the reference).
-        aligned_frames = warp_frames(burst.flatten(0, 1), flow).view(count, frames, channels, height, width)
-        merged_reference = (weights * aligned_frames).sum(dim=1)  # N×C×h×w
-        upsampled_reference = F.interpolate(
-            merged_reference, scale_factor=self.scale, mode="bicubic", align_corners=False
-        )  # N×C×(s·h)×(s·w)
+        upsampled_reference = self.upsample_reference(burst, shifts)  # N×C×(s·h)×(s·w), the skip
         restored = upsampled_reference + self.decoder(fused)  # N×C×(s·h)×(s·w)
         if return_details:
             details = {
                 "flow": flow.view(count, frames, 2, height, width).detach(),
                 "weights": weights[:, :, 0].detach(),
-                "merged_reference": merged_reference.detach(),
+                "upsampled_reference": upsampled_reference.detach(),
             }
             return restored, details
         return restored

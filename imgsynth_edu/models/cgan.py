@@ -42,6 +42,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .._checks import check_images, check_positive_int
+from .gan import DCGANGenerator, _load_weights, dcgan_init
 
 # image side -> (side of the first feature map, number of ×2 upsamplings)
 _DCGAN_LAYOUT = {28: (7, 2), 32: (4, 3), 64: (4, 4)}
@@ -82,12 +83,13 @@ class ConditionalDCGANGenerator(nn.Module):
     """``G(z, y)``: noise ``z`` and a class ``y`` -> an image of class ``y``.
 
     The label is looked up in a learned embedding table (``num_classes ×
-    embed_dim``) and concatenated to ``z``; from there it is a DCGAN generator::
+    embed_dim``) and concatenated to ``z``; from there it is the DCGAN
+    generator of lesson 02 (:class:`imgsynth_edu.models.gan.DCGANGenerator`)::
 
-        [z ; e(y)]                       (N, latent_dim + embed_dim)
-        -> Linear -> 4·C × s × s         s = 7 for 28×28, 4 for 32×32 and 64×64
-        -> (ConvT 4×4 /2, BN, ReLU) × k  each doubles the side, halves channels
-        -> Conv 3×3 -> tanh              (N, channels, image_size, image_size)
+        [z ; e(y)]                          (N, latent_dim + embed_dim)
+        -> ConvT s×s -> BN, ReLU            (N, C·2^(k-1), s, s), s = 7 for 28×28, 4 for 32 and 64
+        -> (ConvT 4×4 /2, BN, ReLU) × (k-1) each doubles the side, halves channels
+        -> ConvT 4×4 /2 -> tanh             (N, channels, image_size, image_size)
 
     Noise carries *style* (slant, thickness), the label carries *content*
     (which digit): fix ``z`` and change ``y`` to see it.
@@ -97,7 +99,7 @@ class ConditionalDCGANGenerator(nn.Module):
         num_classes: number of classes ``y`` can take.
         image_size: 28, 32 or 64.
         channels: 1 (grey) or 3 (RGB).
-        base_channels: channels of the last feature map (the first has 4×).
+        base_channels: channels of the last hidden feature map (DCGAN's ``ngf``).
         embed_dim: size of the label embedding (default: ``num_classes``).
 
     Lesson: ``03_conditional_gan.ipynb``.
@@ -119,24 +121,10 @@ class ConditionalDCGANGenerator(nn.Module):
         self.channels = check_positive_int(channels, "channels")
         check_positive_int(base_channels, "base_channels")
         self.embed_dim = check_positive_int(embed_dim if embed_dim is not None else num_classes, "embed_dim")
-        start, ups = _check_image_size(image_size)
-        self.start_size = start
-        widest = base_channels * 2 ** (ups - 1)
+        _check_image_size(image_size)
         self.label_embedding = nn.Embedding(num_classes, self.embed_dim)
-        self.project = nn.Sequential(
-            nn.Linear(latent_dim + self.embed_dim, widest * start * start, bias=False),
-            nn.BatchNorm1d(widest * start * start),
-            nn.ReLU(inplace=True),
-        )
-        blocks, width = [], widest
-        for _ in range(ups):  # each block: side ×2, channels ÷2 (never below base_channels)
-            out = max(width // 2, base_channels)
-            blocks += [nn.ConvTranspose2d(width, out, 4, stride=2, padding=1, bias=False),
-                       nn.BatchNorm2d(out), nn.ReLU(inplace=True)]
-            width = out
-        self.upsample = nn.Sequential(*blocks)
-        self.to_image = nn.Conv2d(width, channels, 3, padding=1)
-        self._widest = widest
+        # the DCGAN generator of lesson 02, fed the code [z ; e(y)] instead of z alone
+        self.body = DCGANGenerator(latent_dim + self.embed_dim, image_size, channels, width=base_channels)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Images in ``[-1, 1]`` of shape ``N × channels × image_size × image_size``."""
@@ -144,9 +132,7 @@ class ConditionalDCGANGenerator(nn.Module):
             raise ValueError(f"z must have shape N×{self.latent_dim}, got {tuple(z.shape)}")
         labels = check_labels(labels, len(z), self.num_classes)
         code = torch.cat([z, self.label_embedding(labels)], dim=1)  # (N, latent_dim + embed_dim)
-        h = self.project(code).view(len(z), self._widest, self.start_size, self.start_size)  # (N, 4C, s, s)
-        h = self.upsample(h)  # (N, C, image_size, image_size)
-        return torch.tanh(self.to_image(h))  # (N, channels, image_size, image_size)
+        return self.body(code)  # (N, channels, image_size, image_size), tanh
 
     def sample(self, n: int, labels=None, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` images in ``[0, 1]`` of the classes ``labels``.
@@ -167,6 +153,10 @@ class ConditionalDCGANGenerator(nn.Module):
         self.train(was_training)
         return (images + 1) / 2
 
+    def load_weights(self, state_or_path) -> ConditionalDCGANGenerator:
+        """Load a state dict (or a ``.pt`` path); a checkpoint of another architecture is a clear error."""
+        return _load_weights(self, state_or_path)
+
     def _labels_for(self, n: int, labels) -> torch.Tensor:
         if labels is None:
             return torch.arange(n) % self.num_classes
@@ -182,21 +172,26 @@ class ConditionalDCGANGenerator(nn.Module):
 class _ConvTrunk(nn.Sequential):
     """``φ(x)``: the shared convolutional feature extractor of both discriminators.
 
-    ``(Conv 4×4 /2, LeakyReLU 0.2) × k`` halves the side each time, doubles
-    channels; spectral normalisation (Miyato et al. 2018) keeps ``D`` Lipschitz
-    and is what the projection paper trained with.
+    DCGAN's discriminator without its last layer: ``(Conv 4×4 /2, [BN],
+    LeakyReLU 0.2) × k`` halves the side and doubles the channels each time
+    (no batch norm on the first layer, Radford et al. 2016), down to ``s×s``
+    (7 for 28×28 images). ``spectral_norm=True`` replaces batch norm by
+    spectral normalisation (Miyato et al. 2018), which the projection paper used.
     """
 
     def __init__(self, in_channels: int, base_channels: int, image_size: int, spectral_norm: bool):
         wrap = nn.utils.spectral_norm if spectral_norm else (lambda m: m)
-        _, downs = _check_image_size(image_size)
+        start, downs = _check_image_size(image_size)
         layers, width = [], in_channels
         for i in range(downs):
             out = base_channels * 2**i
-            layers += [wrap(nn.Conv2d(width, out, 4, stride=2, padding=1)), nn.LeakyReLU(0.2, inplace=True)]
+            layers.append(wrap(nn.Conv2d(width, out, 4, stride=2, padding=1)))  # side ÷2
+            if i > 0 and not spectral_norm:
+                layers.append(nn.BatchNorm2d(out))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
             width = out
         super().__init__(*layers)
-        self.out_channels = width
+        self.out_features = width * start * start  # size of the flattened φ(x)
 
 
 class ConcatDiscriminator(nn.Module):
@@ -219,7 +214,7 @@ class ConcatDiscriminator(nn.Module):
         image_size: int = 28,
         channels: int = 1,
         base_channels: int = 32,
-        spectral_norm: bool = True,
+        spectral_norm: bool = False,
     ):
         super().__init__()
         self.num_classes = check_positive_int(num_classes, "num_classes")
@@ -228,15 +223,15 @@ class ConcatDiscriminator(nn.Module):
         check_positive_int(base_channels, "base_channels")
         self.features = _ConvTrunk(channels + num_classes, base_channels, image_size, spectral_norm)
         wrap = nn.utils.spectral_norm if spectral_norm else (lambda m: m)
-        self.to_logit = wrap(nn.Linear(self.features.out_channels, 1))
+        self.to_logit = wrap(nn.Linear(self.features.out_features, 1))
+        self.apply(dcgan_init)
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         _check_d_input(images, self.channels, self.image_size)
         labels = check_labels(labels, len(images), self.num_classes)
         planes = F.one_hot(labels, self.num_classes).to(images.dtype)  # (N, K)
         planes = planes[:, :, None, None].expand(-1, -1, *images.shape[-2:])  # (N, K, H, W)
-        h = self.features(torch.cat([images, planes], dim=1))  # (N, F, h, w)
-        h = h.sum(dim=(2, 3))  # (N, F): global sum pooling
+        h = self.features(torch.cat([images, planes], dim=1)).flatten(1)  # (N, F) = (N, C'·s·s)
         return self.to_logit(h).squeeze(1)  # (N,)
 
 
@@ -265,7 +260,7 @@ class ProjectionDiscriminator(nn.Module):
         image_size: int = 28,
         channels: int = 1,
         base_channels: int = 32,
-        spectral_norm: bool = True,
+        spectral_norm: bool = False,
     ):
         super().__init__()
         self.num_classes = check_positive_int(num_classes, "num_classes")
@@ -274,13 +269,15 @@ class ProjectionDiscriminator(nn.Module):
         check_positive_int(base_channels, "base_channels")
         self.features = _ConvTrunk(channels, base_channels, image_size, spectral_norm)
         wrap = nn.utils.spectral_norm if spectral_norm else (lambda m: m)
-        self.psi = wrap(nn.Linear(self.features.out_channels, 1))
-        self.class_embedding = wrap(nn.Embedding(num_classes, self.features.out_channels))
+        self.psi = wrap(nn.Linear(self.features.out_features, 1))
+        self.class_embedding = wrap(nn.Embedding(num_classes, self.features.out_features))
+        self.apply(dcgan_init)
+        nn.init.normal_(self.class_embedding.weight, 0.0, 0.02)
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         _check_d_input(images, self.channels, self.image_size)
         labels = check_labels(labels, len(images), self.num_classes)
-        phi = self.features(images).sum(dim=(2, 3))  # (N, F): φ(x), global sum pooling
+        phi = self.features(images).flatten(1)  # (N, F): φ(x), the flattened feature map
         unconditional = self.psi(phi).squeeze(1)  # (N,): ψ(φ(x))
         projection = (self.class_embedding(labels) * phi).sum(dim=1)  # (N,): e(y)ᵀ φ(x)
         return unconditional + projection  # (N,)

@@ -295,4 +295,58 @@ def dcgan_init(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
-__all__ = ["DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "dcgan_init"]
+# ----------------------------------------------------------------------------
+# Walking the latent space (lesson 02)
+# ----------------------------------------------------------------------------
+
+
+def lerp(z0: torch.Tensor, z1: torch.Tensor, t: float) -> torch.Tensor:
+    """Linear interpolation ``(1 - t)·z0 + t·z1``.
+
+    For Gaussian latents the midpoint has norm ``≈ 0.71·√Z`` instead of the
+    typical ``√Z``: it leaves the shell where almost all of ``N(0, I)`` lives
+    (White 2016, "Sampling Generative Networks", Sec. 2.1), which is why :func:`slerp` is preferred.
+    """
+    return torch.lerp(z0, z1, float(t))
+
+
+def slerp(z0: torch.Tensor, z1: torch.Tensor, t: float) -> torch.Tensor:
+    """Spherical interpolation (Shoemake 1985; White 2016, Sec. 2.1), row by row for ``(N, Z)`` latents.
+
+    ``slerp(z0, z1; t) = sin((1-t)Ω)/sin Ω · z0 + sin(tΩ)/sin Ω · z1`` with
+    ``cos Ω = z0·z1 / (‖z0‖‖z1‖)``; it follows the great circle, so the norm
+    stays typical. Falls back to :func:`lerp` where ``sin Ω ≈ 0`` (parallel latents).
+    """
+    if z0.shape != z1.shape:
+        raise ValueError(f"z0 and z1 must have the same shape, got {tuple(z0.shape)} and {tuple(z1.shape)}")
+    t = float(t)
+    cos_omega = torch.nn.functional.cosine_similarity(z0, z1, dim=-1).clamp(-1.0, 1.0)  # (N,)
+    omega = torch.acos(cos_omega)[..., None]  # (N, 1)
+    sin_omega = torch.sin(omega)  # (N, 1)
+    parallel = sin_omega.abs() < 1e-6
+    safe = torch.where(parallel, torch.ones_like(sin_omega), sin_omega)
+    spherical = (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / safe  # (N, Z)
+    return torch.where(parallel, lerp(z0, z1, t), spherical)
+
+
+def latent_directions(latent_dim: int, count: int, seed: int = 0) -> torch.Tensor:
+    """``count`` random orthonormal directions in latent space, ``(count, Z)`` (seeded; QR of a Gaussian matrix)."""
+    _check_latent_dim(latent_dim)
+    check_positive_int(count, "count")
+    if count > latent_dim:
+        raise ValueError(f"count must be at most latent_dim={latent_dim}, got {count}")
+    gaussian = torch.randn(latent_dim, count, generator=torch.Generator().manual_seed(seed))  # (Z, count)
+    q, _ = torch.linalg.qr(gaussian)  # (Z, count), orthonormal columns
+    return q.T.contiguous()  # (count, Z)
+
+
+__all__ = [
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "MLPDiscriminator",
+    "MLPGenerator",
+    "dcgan_init",
+    "latent_directions",
+    "lerp",
+    "slerp",
+]

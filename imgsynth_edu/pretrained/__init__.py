@@ -51,7 +51,13 @@ def build(card_dict: dict) -> torch.nn.Module:
             f"card architecture must name a class in {_ALLOWED_PREFIX}*, got {qualified!r}"
         )
     module_name, _, class_name = qualified.rpartition(".")
-    model_class = getattr(importlib.import_module(module_name), class_name)
+    try:
+        model_class = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as error:
+        raise ValueError(f"card architecture {qualified!r} does not name an existing class: {error}") from error
+    # only a model class: never an arbitrary callable that happens to live in a models module
+    if not (isinstance(model_class, type) and issubclass(model_class, torch.nn.Module)):
+        raise ValueError(f"card architecture {qualified!r} is not a torch.nn.Module class")
     return model_class(**card_dict.get("arguments", {}))
 
 

@@ -34,7 +34,7 @@ Lesson: ``05_super_resolution.ipynb`` (and ``06_multi_frame_restoration``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import torch
@@ -308,7 +308,7 @@ def _quantize_8bit(images: torch.Tensor) -> torch.Tensor:
 
 def evaluate_sr(
     model: nn.Module | None,
-    images: dict[str, torch.Tensor],
+    images: Mapping[str, torch.Tensor],
     scale: int,
     *,
     tile: int | None = 256,
@@ -340,7 +340,7 @@ def evaluate_sr(
     from ..models.srresnet import upscale_tiled
 
     check_positive_int(scale, "scale")
-    if not isinstance(images, dict) or not images:
+    if not isinstance(images, Mapping) or not images:
         raise ValueError("images must be a non-empty dict {name: C×H×W tensor}")
     if model is not None:
         model.eval()

@@ -53,19 +53,12 @@ from ..data import (
     load_photo,
     photo_names,
 )
-
-try:  # the library's PSNR, once it exists; a two-line private fallback until then
-    from ..metrics import psnr as _library_psnr
-except ImportError:  # pragma: no cover - depends on the state of imgsynth_edu.metrics
-    _library_psnr = None
+from ..metrics import psnr
 
 
 def _psnr(reference: torch.Tensor, degraded: torch.Tensor) -> float:
-    """PSNR in dB of ``degraded`` against ``reference`` (both ``N×C×H×W`` in ``[0, 1]``)."""
-    if _library_psnr is not None:
-        return float(_library_psnr(degraded, reference))
-    mse = torch.mean((reference.double() - degraded.double()) ** 2).item()
-    return math.inf if mse == 0 else 10.0 * math.log10(1.0 / mse)
+    """PSNR in dB of ``degraded`` against ``reference`` (:func:`imgsynth_edu.metrics.psnr`)."""
+    return float(psnr(degraded, reference))
 
 
 @dataclass(frozen=True)
@@ -161,12 +154,20 @@ def working_copy(photo: torch.Tensor, size: int = 192) -> torch.Tensor:
     return image[..., top : top + side, left : left + side].contiguous()  # (1, C, side, side)
 
 
-def to_png(image: torch.Tensor) -> bytes:
-    """PNG bytes of one ``1×C×H×W`` image in ``[0, 1]`` (rounded to 8 bits, as any picture file)."""
+def to_png(image: torch.Tensor, zoom: int = 1) -> bytes:
+    """PNG bytes of one ``1×C×H×W`` image in ``[0, 1]`` (rounded to 8 bits, as any picture file).
+
+    ``zoom`` repeats every pixel ``zoom × zoom`` times (nearest neighbour), so that a
+    browser showing the picture enlarged does not smooth away noise and JPEG blocks.
+    """
     from PIL import Image
 
     check_images(image, "image")
-    array = (image[0].detach().cpu().permute(1, 2, 0).numpy() * 255.0).round().astype(np.uint8)
+    if isinstance(zoom, bool) or not isinstance(zoom, int) or zoom < 1:
+        raise ValueError(f"zoom must be a positive int, got {zoom!r}")
+    array = (image[0].detach().cpu().permute(1, 2, 0).numpy() * 255.0).round().astype(np.uint8)  # (H, W, C)
+    if zoom > 1:
+        array = array.repeat(zoom, axis=0).repeat(zoom, axis=1)  # (H·zoom, W·zoom, C)
     pil = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
     buffer = io.BytesIO()
     pil.save(buffer, format="PNG")
@@ -186,6 +187,8 @@ class DegradationExplorer:
         photos: photograph names to offer (default: all bundled photographs,
             :func:`imgsynth_edu.data.photo_names`).
         size: side of the square working copy in pixels (a multiple of 12).
+        zoom: each pixel is shown as ``zoom × zoom`` screen pixels (nearest neighbour,
+            so noise and JPEG blocks stay sharp).
         photo, degradation, strength, seed: the initial choices (strength
             defaults to the degradation's default).
     """
@@ -195,6 +198,7 @@ class DegradationExplorer:
         photos: Sequence[str] | None = None,
         *,
         size: int = 192,
+        zoom: int = 2,
         photo: str | None = None,
         degradation: str = "gaussian blur",
         strength: float | None = None,
@@ -210,7 +214,10 @@ class DegradationExplorer:
             raise ValueError(f"size must be a positive multiple of 12, got {size!r}")
         photo = photo if photo is not None else ("astronaut" if "astronaut" in self.photos else self.photos[0])
         check_choice(photo, "photo", set(self.photos))
+        if isinstance(zoom, bool) or not isinstance(zoom, int) or zoom < 1:
+            raise ValueError(f"zoom must be a positive int, got {zoom!r}")
         self.size = size
+        self.zoom = zoom
         self._cache: dict[str, torch.Tensor] = {}
         spec = DEGRADATIONS[degradation]
 
@@ -225,8 +232,8 @@ class DegradationExplorer:
             "seed": widgets.IntSlider(value=seed, min=0, max=20, description="seed", continuous_update=False),
         }
         self.images = {
-            "original": widgets.Image(format="png", layout=widgets.Layout(width=f"{2 * size}px")),
-            "degraded": widgets.Image(format="png", layout=widgets.Layout(width=f"{2 * size}px")),
+            "original": widgets.Image(format="png", layout=widgets.Layout(width=f"{zoom * size}px")),
+            "degraded": widgets.Image(format="png", layout=widgets.Layout(width=f"{zoom * size}px")),
         }
         self.titles = {"original": widgets.HTML("<b>original</b>"), "degraded": widgets.HTML("<b>degraded</b>")}
         self.caption = widgets.HTML()
@@ -272,8 +279,8 @@ class DegradationExplorer:
             self.controls["photo"].value, self.controls["degradation"].value,
             self.controls["strength"].value, self.controls["seed"].value,
         )
-        self.images["original"].value = to_png(result["original"])
-        self.images["degraded"].value = to_png(result["degraded"])
+        self.images["original"].value = to_png(result["original"], self.zoom)
+        self.images["degraded"].value = to_png(result["degraded"], self.zoom)
         self.caption.value = f"<p style='font-size:110%'>{result['caption']}</p>"
         self.last = result
 

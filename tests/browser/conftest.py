@@ -44,7 +44,7 @@ from lab_driver import _JS_READY, OpenNotebook  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
-BOOK_HTML = REPO / "book" / "_build" / "html"
+BOOK_HTML = Path(os.environ.get("IMGSYNTH_BOOK_HTML", REPO / "book" / "_build" / "html"))  # override: another build
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 CHROMIUM = Path(os.environ.get("IMGSYNTH_CHROMIUM", "/usr/bin/chromium"))
 REQUIRED = os.environ.get("IMGSYNTH_REQUIRE_BROWSER", "") == "1"

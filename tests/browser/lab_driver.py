@@ -159,7 +159,13 @@ _JS_FINGERPRINT = """async (root) => {
   const clone = root.cloneNode(true);
   clone.querySelectorAll(CONTROL_SELECTOR).forEach((node) => node.remove());
   clone.querySelectorAll('.jp-InputArea, .jp-OutputPrompt, style, script').forEach((node) => node.remove());
-  const caption = (clone.textContent || '').replace(/\\s+/g, ' ').trim();
+  // innerText needs layout: measure the clone off-screen, then drop it
+  const holder = document.createElement('div');
+  holder.style.cssText = 'position:absolute; left:-20000px; top:0; width:1200px;';
+  holder.appendChild(clone);
+  document.body.appendChild(holder);
+  const caption = (clone.innerText || '').replace(/\\s+/g, ' ').trim();
+  holder.remove();
   return {images, caption};
 }"""
 

@@ -1,0 +1,180 @@
+"""The restoration training loop: learning, callbacks, checkpoints, exact resume, SRGAN, evaluation."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from imgsynth_edu.data import load_photo
+from imgsynth_edu.data.patches import PairedPatchDataset
+from imgsynth_edu.losses import mse_loss
+from imgsynth_edu.models.srresnet import SRGANDiscriminator, SRResNet
+from imgsynth_edu.training import Callback
+from imgsynth_edu.training.sr import RestorationTrainer, SRGANTrainer, evaluate_sr, train_restorer
+
+
+@pytest.fixture
+def patches():
+    generator = torch.Generator().manual_seed(0)
+    images = [torch.rand(3, 32, 32, generator=generator) for _ in range(2)]
+    return PairedPatchDataset(images, scale=2, patch_size=16, length=1000)
+
+
+def _tiny(seed: int) -> SRResNet:
+    torch.manual_seed(seed)
+    return SRResNet(scale=2, num_blocks=1, channels=8, batch_norm=True)
+
+
+def _assert_same_weights(a: nn.Module, b: nn.Module):
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(x, y), name
+
+
+def test_loss_goes_down():
+    photo = PairedPatchDataset([load_photo("astronaut")[:, :128, 128:256]], scale=2, patch_size=16)
+    torch.manual_seed(0)
+    model = SRResNet(scale=2, num_blocks=1, channels=8, batch_norm=False, bicubic_skip=False)
+    history = train_restorer(model, photo, 40, batch_size=4, lr=1e-3, device="cpu", progress=False)
+    losses = history.values["loss"]
+    assert len(losses) == 40 and history.steps[-1] == 40
+    assert sum(losses[-5:]) / 5 < 0.5 * sum(losses[:5]) / 5
+
+
+def test_interrupted_and_resumed_equals_uninterrupted(patches, tmp_path):
+    straight = RestorationTrainer(_tiny(0), patches, batch_size=4, device="cpu", progress=False,
+                                  checkpoint_path=tmp_path / "a.pt", checkpoint_every=3)
+    straight.fit(6)
+    first = RestorationTrainer(_tiny(0), patches, batch_size=4, device="cpu", progress=False,
+                               checkpoint_path=tmp_path / "b.pt", checkpoint_every=3)
+    first.fit(3)
+    # a new process: fresh (differently initialised) model, same checkpoint path
+    resumed = RestorationTrainer(_tiny(123), patches, batch_size=4, device="cpu", progress=False,
+                                 checkpoint_path=tmp_path / "b.pt", checkpoint_every=3)
+    resumed.fit(6, resume=True)
+    assert resumed.step == 6
+    _assert_same_weights(straight.model, resumed.model)  # BN running statistics included
+    assert straight.history.values["loss"] == resumed.history.values["loss"]
+    assert straight.optimizer.state_dict()["state"][0]["exp_avg"].equal(
+        resumed.optimizer.state_dict()["state"][0]["exp_avg"])
+
+
+def test_resume_from_another_seed_differs(patches, tmp_path):
+    """Guards the test above: different batches really give different weights."""
+    a = RestorationTrainer(_tiny(0), patches, batch_size=4, device="cpu", progress=False, seed=0)
+    b = RestorationTrainer(_tiny(0), patches, batch_size=4, device="cpu", progress=False, seed=1)
+    a.fit(3)
+    b.fit(3)
+    assert not torch.equal(a.model.head[0].weight, b.model.head[0].weight)
+
+
+def test_callbacks_see_every_step(patches):
+    class Recorder(Callback):
+        def __init__(self):
+            self.events = []
+
+        def on_train_start(self, loop):
+            self.events.append("start")
+
+        def on_step_end(self, loop, step, logs):
+            self.events.append((step, sorted(logs)))
+
+        def on_train_end(self, loop):
+            self.events.append("end")
+
+    recorder = Recorder()
+    RestorationTrainer(_tiny(0), patches, batch_size=2, device="cpu", progress=False, callbacks=[recorder]).fit(3)
+    assert recorder.events == ["start", (1, ["loss"]), (2, ["loss"]), (3, ["loss"]), "end"]
+
+
+class _BurstPairs(Dataset):
+    """Items ``(F×C×h×w burst, C×h×w target)``: the loop must not assume a 4-D input."""
+
+    def __len__(self):
+        return 50
+
+    def __getitem__(self, index):
+        generator = torch.Generator().manual_seed(index)
+        target = torch.rand(3, 8, 8, generator=generator)
+        burst = (target[None] + 0.1 * torch.randn(4, 3, 8, 8, generator=generator)).clamp(0, 1)  # 4×3×8×8
+        return burst, target
+
+
+class _MeanOfFrames(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 3, padding=1)
+        self.seen_shapes = []
+
+    def forward(self, burst):
+        self.seen_shapes.append(tuple(burst.shape))
+        return self.conv(burst.mean(dim=1))  # N×F×C×h×w -> N×C×h×w
+
+
+def test_burst_inputs_pass_through_unchanged():
+    model = _MeanOfFrames()
+    history = RestorationTrainer(model, _BurstPairs(), batch_size=5, device="cpu", progress=False,
+                                 loss_fn=mse_loss).fit(2)
+    assert model.seen_shapes == [(5, 4, 3, 8, 8)] * 2
+    assert len(history.values["loss"]) == 2
+
+
+def test_bad_arguments_are_named(patches, tmp_path):
+    with pytest.raises(ValueError, match="checkpoint_path"):
+        RestorationTrainer(_tiny(0), patches, checkpoint_every=5)
+    with pytest.raises(ValueError, match="batch_size"):
+        RestorationTrainer(_tiny(0), patches, batch_size=0)
+    with pytest.raises(TypeError, match="model"):
+        RestorationTrainer("not a model", patches)
+    with pytest.raises(ValueError, match="resume"):
+        RestorationTrainer(_tiny(0), patches, device="cpu").fit(2, resume=True)
+    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
+    trainer = RestorationTrainer(_tiny(0), patches, device="cpu", checkpoint_path=tmp_path / "bad.pt")
+    with pytest.raises(ValueError, match="corrupt"):
+        trainer.fit(2, resume=True)
+
+
+def test_srgan_trainer_steps_both_networks_and_resumes_exactly(patches, tmp_path):
+    def make(seed):
+        torch.manual_seed(seed)
+        return SRResNet(scale=2, num_blocks=1, channels=8), SRGANDiscriminator(base_channels=4)
+
+    generator, discriminator = make(0)
+    d_before = discriminator.classifier[-1].weight.clone()
+    g_before = generator.tail.weight.clone()
+    straight = SRGANTrainer(generator, discriminator, patches, batch_size=2, device="cpu", progress=False)
+    straight.fit(4)
+    assert sorted(straight.history.values) == ["adversarial", "content", "d_loss", "g_loss"]
+    for g_loss, content, adversarial in zip(*(straight.history.values[k] for k in ("g_loss", "content", "adversarial"))):
+        assert g_loss == pytest.approx(content + 1e-3 * adversarial, rel=1e-5)
+    assert not torch.equal(discriminator.classifier[-1].weight, d_before)
+    assert not torch.equal(generator.tail.weight, g_before)
+
+    first = SRGANTrainer(*make(0), patches, batch_size=2, device="cpu", progress=False,
+                         checkpoint_path=tmp_path / "gan.pt")
+    first.fit(2)
+    resumed = SRGANTrainer(*make(5), patches, batch_size=2, device="cpu", progress=False,
+                           checkpoint_path=tmp_path / "gan.pt")
+    resumed.fit(4, resume=True)
+    _assert_same_weights(straight.model, resumed.model)
+    _assert_same_weights(straight.discriminator, resumed.discriminator)
+
+
+def test_evaluate_sr_bicubic_model_scores_like_bicubic():
+    generator = torch.Generator().manual_seed(0)
+    smooth = torch.nn.functional.avg_pool2d(torch.rand(1, 3, 70, 90, generator=generator), 5, 1, 2)[0]
+    images = {"smooth": smooth, "grey": smooth[:1]}
+    as_bicubic = SRResNet(scale=2, num_blocks=1, channels=8, bicubic_skip=True)  # its tail starts at zero
+    result = evaluate_sr(as_bicubic, images, 2, tile=16)
+    assert result["scale"] == 2 and [row["name"] for row in result["images"]] == ["smooth", "grey"]
+    assert result["images"][0]["height"] == 70 and result["images"][0]["width"] == 90
+    for key in ("psnr_y", "ssim_y", "psnr_rgb"):
+        assert result["model"][key] == pytest.approx(result["bicubic"][key], abs=1e-4)
+    assert 20 < result["bicubic"]["psnr_y"] < 60
+    assert result["bicubic"]["psnr_y"] != result["bicubic"]["psnr_rgb"]
+    only_bicubic = evaluate_sr(None, images, 2)
+    assert "model" not in only_bicubic
+    assert only_bicubic["bicubic"]["psnr_y"] == pytest.approx(result["bicubic"]["psnr_y"])
+    with pytest.raises(ValueError, match="images"):
+        evaluate_sr(None, {}, 2)

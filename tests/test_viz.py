@@ -1,0 +1,63 @@
+"""viz: figures come back as matplotlib Figures; pixels outside [0, 1] are refused, never clipped."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from imgsynth_edu import viz
+
+
+@pytest.fixture
+def batch() -> torch.Tensor:
+    return torch.rand(5, 3, 8, 10, generator=torch.Generator().manual_seed(0))
+
+
+def test_make_grid_places_every_image(batch):
+    grid = viz.make_grid(batch, nrow=3, padding=2, pad_value=1.0)
+    assert grid.shape == (3, 2 * (8 + 2) + 2, 3 * (10 + 2) + 2)
+    assert torch.equal(grid[:, 2:10, 2:12], batch[0])
+    assert torch.equal(grid[:, 12:20, 14:24], batch[4])  # row 1, column 1
+    assert (grid[:, 12:20, 26:36] == 1.0).all()  # the empty sixth cell is padding
+
+
+def test_to_numpy_image_layouts():
+    assert viz.to_numpy_image(torch.rand(3, 4, 5)).shape == (4, 5, 3)
+    assert viz.to_numpy_image(torch.rand(1, 1, 4, 5)).shape == (4, 5)
+    with pytest.raises(ValueError, match="^image must hold one image"):
+        viz.to_numpy_image(torch.rand(2, 3, 4, 5))
+
+
+def test_figures_are_returned(batch):
+    grid = viz.show_grid(batch, title="five")
+    assert isinstance(grid, Figure) and grid.axes[0].get_title() == "five"
+    low = batch[0, :, ::2, ::2]
+    comparison = viz.compare({"low-res": low, "original": batch[0]}, captions={"original": "PSNR 30.0 dB"},
+                             zoom=(2, 2, 4, 4), suptitle="zoomed")
+    assert isinstance(comparison, Figure)
+    assert len(comparison.axes) == 4  # two images, two zoom insets
+    assert comparison.axes[1].get_xlabel() == "PSNR 30.0 dB"
+    curves = viz.plot_curves({"D loss": [1.0, 0.8, 0.7], "G loss": [2.0, 1.5, 1.2]}, logy=True)
+    assert isinstance(curves, Figure)
+    assert [line.get_label() for line in curves.axes[0].get_lines()] == ["D loss", "G loss"]
+    assert curves.axes[0].get_yscale() == "log"
+
+
+@pytest.mark.parametrize("bad", [torch.rand(2, 3, 8, 8) * 1.5, torch.rand(2, 3, 8, 8) - 0.5])
+def test_out_of_range_images_are_refused(bad):
+    with pytest.raises(ValueError, match=r"^images must have values in \[0, 1\]"):
+        viz.show_grid(bad)
+    with pytest.raises(ValueError, match=r"^image must have values in \[0, 1\]"):
+        viz.compare({"bad": bad[0]})
+
+
+def test_other_bad_arguments_are_refused(batch):
+    with pytest.raises(ValueError, match="^images must hold"):
+        viz.compare({})
+    with pytest.raises(ValueError, match="^zoom="):
+        viz.compare({"a": batch[0]}, zoom=(20, 20, 4, 4))
+    with pytest.raises(ValueError, match="^history "):
+        viz.plot_curves({})
+    with pytest.raises(TypeError, match="^images must be a floating-point"):
+        viz.make_grid((batch * 255).to(torch.uint8))
