@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import os
 import tarfile
 import threading
 import zipfile
@@ -170,6 +171,9 @@ def test_download_success_writes_the_verified_file_and_nothing_else(server, tmp_
     assert path == tmp_path / "data.bin"
     assert path.read_bytes() == body
     assert _all_files(tmp_path) == [path]  # no temporary .part file left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # ordinary permissions, not mkstemp's private 0600
     assert server.requests == ["/data.bin"]
 
 
@@ -321,6 +325,9 @@ def test_extract_zip_and_tar(tmp_path):
     assert (out_zip / "top/sub/y.txt").read_bytes() == b"yy"
     assert sorted(p.name for p in (out_tar / "DIV2K_valid_HR").iterdir()) == ["0801.png", "0802.png"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.zip", "b.tar", "out_tar", "out_zip"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out_zip.stat().st_mode & 0o777 == 0o777 & ~umask  # not mkdtemp's private 0700
 
 
 @pytest.mark.parametrize("member", ["../evil.txt", "/tmp/evil.txt", "ok/../../evil.txt"])

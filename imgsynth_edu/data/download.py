@@ -124,6 +124,13 @@ def file_checksum(path: str | os.PathLike, algorithm: str = "sha256") -> str:
     return hasher.hexdigest()
 
 
+def _usual_mode(directory: bool = False) -> int:
+    """The permissions a plain ``open``/``mkdir`` would give (``mkstemp``/``mkdtemp`` make them private)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if directory else 0o666) & ~umask
+
+
 # ----------------------------------------------------------------------------
 # Download
 # ----------------------------------------------------------------------------
@@ -255,6 +262,7 @@ def download_file(
         part = Path(part_name)
         try:
             _fetch_once(url, part, destination.name, timeout, size, progress, expected)
+            os.chmod(part, _usual_mode())
             os.replace(part, destination)  # atomic: the complete, verified file appears at once
             return destination
         except _PermanentError as error:
@@ -332,6 +340,7 @@ def extract_archive(archive: str | os.PathLike, folder: str | os.PathLike) -> Pa
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent))
     try:
         extract(archive, staging)
+        os.chmod(staging, _usual_mode(directory=True))
         os.replace(staging, folder)  # atomic rename of the complete folder
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

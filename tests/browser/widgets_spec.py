@@ -63,6 +63,15 @@ def _tour_caption(photo: str, degradation: str, strength: float, seed: int) -> C
     return expected
 
 
+def _playground_caption(photo: str, **settings) -> Callable[[], str]:
+    def expected() -> str:  # 04_measuring_quality builds QualityPlayground(..., size=192), seed 0
+        from imgsynth_edu.widgets.metrics import QualityPlayground
+
+        return QualityPlayground((photo,), size=192).render(photo, **settings)["caption"]
+
+    return expected
+
+
 SPEC: tuple[WidgetSpec, ...] = (
     WidgetSpec(
         notebook="00_tour.ipynb",
@@ -76,6 +85,20 @@ SPEC: tuple[WidgetSpec, ...] = (
             Step("seed", 5, caption=_tour_caption("coffee", "gaussian noise", 0.2, 5)),
             Step("degradation", "JPEG", caption=r"coffee: JPEG, quality = 20 \| PSNR"),
             Step("JPEG quality", 90, caption=r"JPEG, quality = 90 \| PSNR"),
+        ),
+    ),
+    WidgetSpec(
+        notebook="04_measuring_quality.ipynb",
+        widget="QualityPlayground",
+        cell="display(playground.widget)",
+        steps=(  # the settings add up; each caption is recomputed by the library in the test process
+            Step("photo", "camera", caption=_playground_caption("camera")),
+            Step("blur σ (px)", 1.5, caption=_playground_caption("camera", blur=1.5)),
+            Step("noise σ", 0.05, caption=_playground_caption("camera", blur=1.5, noise=0.05)),
+            Step("JPEG quality", 30, caption=_playground_caption("camera", blur=1.5, noise=0.05, jpeg=30)),
+            Step("shift (px)", 2, caption=_playground_caption("camera", blur=1.5, noise=0.05, jpeg=30, shift=2)),
+            Step("brightness", 0.1,
+                 caption=_playground_caption("camera", blur=1.5, noise=0.05, jpeg=30, shift=2, brightness=0.1)),
         ),
     ),
 )
