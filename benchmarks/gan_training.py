@@ -77,7 +77,7 @@ def plain_loop(images, steps, batch_size, device, width, amp):
         scaler_g.step(opt_g)
         scaler_g.update()
         if (step + 1) % 10 == 0:
-            float(d_loss), float(g_loss)
+            d_loss.item(), g_loss.item()
     synchronize(device)
     return steps / (time.perf_counter() - start)
 

@@ -18,6 +18,7 @@ drive it).
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -113,9 +114,19 @@ def test_source_sync_rule_fires_on_drift():
 
 # --- every displayed widget is driven by the browser tests ------------------------------
 
+#: tqdm's progress bars are widgets too, with no controls: "SRResNet:  40%|####  | 4/10 [00:02<00:03, 2.1it/s]"
+TQDM_TEXT = re.compile(r"\[\d+:\d\d(:\d\d)?(<[^\]]*)?,[^\]]*(it/s|s/it)")
+
+
+def _is_control_widget(output) -> bool:
+    data = output.get("data", {})
+    return WIDGET_MIME in data and not TQDM_TEXT.search(str(data.get("text/plain", "")))
+
+
 def _widget_cells(notebook) -> list:
+    """Code cells that display an interactive widget (a progress bar is not one)."""
     return [cell for cell in notebook.cells if cell.cell_type == "code"
-            and any(WIDGET_MIME in output.get("data", {}) for output in cell.get("outputs", []))]
+            and any(_is_control_widget(output) for output in cell.get("outputs", []))]
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda path: path.name)
@@ -137,6 +148,18 @@ def test_every_browser_spec_row_names_one_displaying_cell():
         assert len(cells) == 1, (f"widgets_spec row {row.test_id}: {len(cells)} widget-displaying cells "
                                  f"of {row.notebook} contain {row.cell!r}; need exactly one")
         assert row.steps, f"widgets_spec row {row.test_id} changes no control"
+
+
+@pytest.mark.parametrize("text, is_progress_bar", [
+    ("SRResNet:   0%|          | 0/30 [00:00<?, ?it/s]", True),
+    ("train: 100%|##########| 200/200 [01:02<00:00, 3.21it/s, loss=0.1]", True),
+    ("0it [00:00, ?it/s]", True),
+    ("epochs: 50%|#####     | 1/2 [00:10<00:10, 10.02s/it]", True),
+    ("VBox(children=(HBox(children=(Dropdown(description='photo', options=('astronaut', 'coffee'…", False),
+])
+def test_progress_bars_are_not_taken_for_lesson_widgets(text, is_progress_bar):
+    output = nbformat.v4.new_output("display_data", data={WIDGET_MIME: {"model_id": "m"}, "text/plain": text})
+    assert _is_control_widget(output) is not is_progress_bar
 
 
 def test_widget_spec_check_catches_an_uncovered_widget():

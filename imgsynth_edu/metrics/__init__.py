@@ -23,8 +23,8 @@ from .distribution import (
     kid,
     precision_recall,
 )
-from .inception import FIDInceptionV3, InceptionFeatures, InceptionWeightsUnavailableError
 from .image import MS_SSIM_WEIGHTS, ms_ssim, psnr, rgb_to_y, sr_metrics, ssim
+from .inception import FIDInceptionV3, InceptionFeatures, InceptionWeightsUnavailableError
 
 __all__ = [
     "MS_SSIM_WEIGHTS",

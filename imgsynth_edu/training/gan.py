@@ -315,9 +315,8 @@ class GANTrainer:
         self.scaler_d.scale(d_loss).backward()
         self.scaler_d.step(self.opt_d)
         self.scaler_d.update()
-        as_probability = config.loss in ("minimax", "non-saturating")
-        logs["d_real"] = (real_scores.detach().float().sigmoid() if as_probability else real_scores.detach().float()).mean()
-        logs["d_fake"] = (fake_scores.detach().float().sigmoid() if as_probability else fake_scores.detach().float()).mean()
+        logs["d_real"] = real_scores.detach()  # (N,) scores; summarised only when logged (see _after_step)
+        logs["d_fake"] = fake_scores.detach()
         return logs
 
     def generator_step(self, batch) -> dict[str, torch.Tensor]:
@@ -386,13 +385,21 @@ class GANTrainer:
     def _after_step(self, logs: dict[str, torch.Tensor]) -> None:
         config, step = self.config, self.step
         if step % config.log_every == 0 or step == 1:
-            numbers = {name: float(value) for name, value in logs.items()}  # one GPU sync per logged step
+            numbers = {name: self._summarise(name, value) for name, value in logs.items()}  # syncs a GPU
             for callback in self.callbacks:
                 callback.on_step_end(self, step, numbers)
         if config.sample_every and step % config.sample_every == 0:
             self.previews.append((step, self.preview()))
         if config.checkpoint_every and step % config.checkpoint_every == 0:
             self.save_checkpoint(config.checkpoint_path)
+
+    def _summarise(self, name: str, value: torch.Tensor) -> float:
+        """A logged number: losses as they are; ``d_real``/``d_fake`` as mean ``D(x)`` (a probability for sigmoid losses)."""
+        if name in ("d_real", "d_fake"):
+            value = value.float()
+            if self.config.loss in ("minimax", "non-saturating"):
+                value = value.sigmoid()  # D(x) = sigmoid(score)
+        return float(value.float().mean())
 
     def preview(self) -> torch.Tensor:
         """Samples in ``[0, 1]`` from the fixed preview noise (from the EMA generator if there is one), on the CPU."""

@@ -101,4 +101,27 @@ SPEC: tuple[WidgetSpec, ...] = (
                  caption=_playground_caption("camera", blur=1.5, noise=0.05, jpeg=30, shift=2, brightness=0.1)),
         ),
     ),
+    WidgetSpec(
+        notebook="05_super_resolution.ipynb",
+        widget="SRComparison",
+        cell="display(comparison.widget)",
+        steps=(
+            Step("wipe", 0.2, changes=("image",)),
+            Step("right", "SRGAN", caption=r"right: SRGAN PSNR \d+\.\d\d dB, SSIM \d\.\d{3}"),
+            Step("left", "ground truth", caption=r"left: ground truth \| right: SRGAN"),
+            Step("zoom x", 10, caption=r"at \(x=10, y=\d+\)"),
+            Step("zoom y", 20, caption=r"at \(x=10, y=20\)"),
+            Step("zoom size", 32, caption=r"zoom 32×32 at \(x=10, y=20\)"),
+        ),
+    ),
+    WidgetSpec(
+        notebook="06_multi_frame_restoration.ipynb",
+        widget="BurstExplorer",
+        cell="display(explorer.widget)",
+        steps=(
+            Step("frames", 4, caption=r"4 frame\(s\), noise ×\d\.\d\d, seed \d+ \| Y-PSNR: bicubic \(frame 0\) \d+\.\d\d dB"),
+            Step("noise ×", 2.5, caption=r"4 frame\(s\), noise ×2\.50, seed"),
+            Step("seed", 7, caption=r"4 frame\(s\), noise ×2\.50, seed 7 \| Y-PSNR"),
+        ),
+    ),
 )
