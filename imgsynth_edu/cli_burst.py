@@ -15,7 +15,6 @@ Lesson: ``06_multi_frame_restoration.ipynb``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import shlex
@@ -59,7 +58,7 @@ def register(commands, train_commands) -> None:
     train.add_argument("--steps", type=int, default=1500, help="optimisation steps (default 1500)")
     train.add_argument("--batch-size", type=int, default=8, help="bursts per step (default 8)")
     train.add_argument("--patch-size", type=int, default=96, help="high-resolution patch side (default 96)")
-    train.add_argument("--features", type=int, default=32, help="feature channels (default 32)")
+    train.add_argument("--features", type=int, default=24, help="feature channels (default 24)")
     train.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate, halved at 60%% and 85%% of the steps")
     train.add_argument("--seed", type=int, default=0, help="seed of the weights, the data and the batches")
     train.add_argument("--out", required=True, help="where to write the state dict (its card goes to OUT.json)")

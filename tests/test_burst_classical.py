@@ -11,7 +11,13 @@ from imgsynth_edu.data.bursts import synthetic_burst
 from imgsynth_edu.data.degradations import bicubic_upscale
 from imgsynth_edu.data.photos import load_photo
 from imgsynth_edu.metrics.image import psnr
-from imgsynth_edu.models.burst import as_burst, estimate_shifts, phase_correlation, robust_merge, shift_and_add
+from imgsynth_edu.models.burst import (
+    as_burst,
+    estimate_shifts,
+    phase_correlation,
+    robust_merge,
+    shift_and_add,
+)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from imgsynth_edu.models.gan import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from imgsynth_edu.models.gan import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+)
 
 
 @pytest.mark.parametrize("size", [28, 32, 64])

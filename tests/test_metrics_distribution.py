@@ -42,6 +42,20 @@ def test_frechet_distance_of_commuting_covariances_is_sum_of_sqrt_differences():
     assert frechet_distance(mu, torch.diag(a), mu, torch.diag(b)) == pytest.approx(expected, rel=1e-12)
 
 
+def test_frechet_distance_with_a_singular_covariance_uses_the_eigh_route():
+    # exact zeros make the Cholesky factorisation fail; Σ1^½ then comes from eigh
+    a = torch.tensor([0.0, 4.0, 0.0, 9.0], dtype=torch.float64)
+    b = torch.tensor([4.0, 1.0, 1.0, 0.0], dtype=torch.float64)
+    mu = torch.zeros(4, dtype=torch.float64)
+    assert torch.linalg.cholesky_ex(torch.diag(a)).info.item() != 0
+    expected = ((a.sqrt() - b.sqrt()) ** 2).sum().item()
+    assert frechet_distance(mu, torch.diag(a), mu, torch.diag(b)) == pytest.approx(expected, rel=1e-12)
+    rotation, _ = torch.linalg.qr(torch.randn(4, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64))
+    rotated_a, rotated_b = rotation @ torch.diag(a) @ rotation.T, rotation @ torch.diag(b) @ rotation.T
+    # rotated, the zero eigenvalues become ±1e-16 and their square roots ~1e-8: that is the precision
+    assert frechet_distance(mu, rotated_a, mu, rotated_b) == pytest.approx(expected, abs=1e-6)
+
+
 def test_frechet_distance_is_symmetric_and_zero_on_itself():
     features = _gaussian_features(300, 16, 0)
     other = _gaussian_features(300, 16, 1, shift=0.3, scale=1.5)

@@ -7,7 +7,14 @@ import torch
 
 from imgsynth_edu import seed_everything
 from imgsynth_edu.data.toy2d import ring_of_gaussians
-from imgsynth_edu.models.gan import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, lerp, slerp
+from imgsynth_edu.models.gan import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+    lerp,
+    slerp,
+)
 from imgsynth_edu.training import GANTrainer
 from imgsynth_edu.widgets.gan import LatentExplorer, TrainingMonitor
 

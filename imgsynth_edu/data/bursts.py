@@ -14,7 +14,7 @@ synthetic training set:
    MATLAB-like bicubic (the SR protocol, default) or a box average (a sensor
    pixel integrating the light that falls on it);
 3. **noise** - Gaussian read noise, or the shot + read model of Brooks et al.
-   (2019, eq. 7), used by Bhat et al.: ``y ~ N(x, λ_read + λ_shot·x)``.
+   (2019, the heteroscedastic Gaussian model), used by Bhat et al.: ``y ~ N(x, λ_read + λ_shot·x)``.
 
 **Shift convention** (used everywhere in the course): ``shifts[f] = (dy, dx)``
 in *low-resolution* pixels, meaning that frame ``f`` shows the reference's
@@ -107,7 +107,7 @@ def warp_image(image: torch.Tensor, shift_hr: tuple[float, float], angle_deg: fl
 def add_shot_read_noise(
     images: torch.Tensor, shot_noise: float, read_noise: float, *, generator: torch.Generator | None = None
 ) -> torch.Tensor:
-    """Shot + read noise (Brooks et al. 2019, eq. 7; Bhat et al. 2021, Sec. 4).
+    """Shot + read noise (Brooks et al. 2019, heteroscedastic Gaussian model; Bhat et al. 2021, Sec. 4).
 
     .. math::
         y \\sim \\mathcal{N}\\big(x,\\; \\lambda_{read} + \\lambda_{shot}\\,x\\big)

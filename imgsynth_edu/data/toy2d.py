@@ -122,12 +122,12 @@ def plot_toy(distribution: ToyDistribution, samples: torch.Tensor | None = None,
     if extent is None:
         extent = float(distribution.centers.abs().max()) + 1.0
     if discriminator is not None:
-        axis = torch.linspace(-extent, extent, 120)
+        axis = torch.linspace(-extent, extent, 80)
         yy, xx = torch.meshgrid(axis, axis, indexing="ij")
-        grid = torch.stack([xx.flatten(), yy.flatten()], dim=1)  # (120², 2)
+        grid = torch.stack([xx.flatten(), yy.flatten()], dim=1)  # (80², 2)
         with torch.no_grad():
             device = next(discriminator.parameters()).device if isinstance(discriminator, torch.nn.Module) else "cpu"
-            surface = torch.sigmoid(discriminator(grid.to(device))).cpu().view(120, 120)  # (120, 120)
+            surface = torch.sigmoid(discriminator(grid.to(device))).cpu().view(80, 80)  # (80, 80)
         shading = ax.contourf(xx.numpy(), yy.numpy(), surface.numpy(), levels=20, cmap="RdBu_r", alpha=0.6, vmin=0, vmax=1)
         fig.colorbar(shading, ax=ax, fraction=0.046, pad=0.04, label="D(x)")
     real = distribution.sample(n_real, torch.Generator().manual_seed(0))

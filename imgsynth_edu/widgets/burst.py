@@ -176,11 +176,15 @@ class BurstExplorer:
         ax.legend(fontsize=7, loc="lower right")
         ax.tick_params(labelsize=7)
         if result["weights"] is not None:
-            weights = result["weights"]
-            tiles = np.concatenate([w.numpy() for w in weights[: min(4, len(weights))]], axis=1)  # h×(k·w)
+            weights = result["weights"].numpy()  # F×h×w
+            padded = [weights[i] if i < len(weights) else np.zeros_like(weights[0]) for i in range(4)]
+            tiles = np.concatenate(
+                [np.concatenate(padded[:2], axis=1), np.concatenate(padded[2:], axis=1)], axis=0
+            )  # (2h)×(2w): frames 0 1 / 2 3
             ax = axes[0, shown_frames + 1]
-            ax.imshow(tiles, cmap="magma", vmin=0, vmax=1, interpolation="nearest")
-            ax.set_title("fusion weights, frames 0-3", fontsize=9)
+            top = float(weights.max())
+            ax.imshow(tiles, cmap="magma", vmin=0, vmax=top, interpolation="nearest")
+            ax.set_title(f"fusion weights, frames 0-3\n(black 0, white {top:.2f})", fontsize=9)
         for index, name in enumerate(methods):
             ax = axes[1, index]
             ax.imshow(result["results"][name][0].permute(1, 2, 0).numpy(), interpolation="nearest")

@@ -5,15 +5,15 @@ photograph, in this order, and shows the original, the result and the three
 full-reference scores (:mod:`imgsynth_edu.metrics.image`) of the result
 against the original:
 
-====================  ==========================  =============================================
-control               parameter                   what it shows about the metrics
-====================  ==========================  =============================================
-``blur σ (px)``       Gaussian blur sigma         SSIM punishes lost structure harder than PSNR
-``noise σ``           Gaussian noise sigma        PSNR punishes noise; the eye forgives fine grain
-``JPEG quality``      1-100, ``0`` means off      blocking: moderate PSNR, visible artefacts
-``shift (px)``        horizontal shift            the eye sees nothing; PSNR and SSIM collapse
-``brightness``        -0.3 to 0.3                 a global change the eye barely minds; PSNR does
-====================  ==========================  =============================================
+====================  ==========================  ==============================================
+control               parameter                   what to look for
+====================  ==========================  ==============================================
+``blur σ (px)``       Gaussian blur sigma         soft edges: SSIM falls with the lost detail
+``noise σ``           Gaussian noise sigma        grain: SSIM falls fast (local structure is lost)
+``JPEG quality``      1-100, ``0`` means off      8×8 blocks and ringing at low quality
+``shift (px)``        horizontal shift            invisible to the eye; PSNR and SSIM both fall
+``brightness``        -0.3 to 0.3                 the eye barely minds; PSNR falls, SSIM far less
+====================  ==========================  ==============================================
 
 Brightness ``b > 0`` moves every pixel the fraction ``b`` of the way to
 white (``x + b(1 - x)``), ``b < 0`` the fraction ``|b|`` to black
@@ -190,7 +190,7 @@ class QualityPlayground:
         ]
         columns = 3
         rows = math.ceil(len(examples) / columns)
-        fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 3.5 * rows), squeeze=False)
+        fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 4.0 * rows), squeeze=False)
         for ax, (title, settings) in zip(axes.flat, examples):
             result = self.render(photo, **settings)
             values = result["scores"]

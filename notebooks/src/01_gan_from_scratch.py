@@ -168,7 +168,7 @@ ise.seed_everything(0)
 data = ring.sample(20_000, torch.Generator().manual_seed(1))
 probe = GANTrainer(MLPGenerator(2, (2,), 64, 3), MLPDiscriminator((2,), 64, 3), data, batch_size=256,
                    lr_d=1e-3, device=toy_device, progress=False)
-for _ in range(200):  # discriminator only: it learns to reject the untrained generator's points
+for _ in range(100):  # discriminator only: it learns to reject the untrained generator's points
     probe.discriminator_step(probe.batches.next())
 z = torch.randn(512, 2)
 fake_scores = probe.discriminator(probe.generator(z))
@@ -220,11 +220,11 @@ print(inspect.getsource(GANTrainer.generator_step))
 
 # %%
 ise.seed_everything(0)
-steps = ise.quick_or_full(900, 3000)
+steps = ise.quick_or_full(500, 3000)
 trainer = GANTrainer(MLPGenerator(2, (2,), 64, 3), MLPDiscriminator((2,), 64, 3), data, loss="non-saturating",
                      steps=steps, batch_size=256, lr_g=1e-3, lr_d=1e-3, ema_decay=0.99, log_every=10,
-                     device=toy_device, n_preview=1000)
-monitor = TrainingMonitor(trainer, every=steps // 6, toy=ring)
+                     device=toy_device, n_preview=500)
+monitor = TrainingMonitor(trainer, every=steps // 4, toy=ring)
 display(monitor.widget)
 trainer.fit()
 
@@ -260,7 +260,7 @@ def train_and_track(loss, lr_g, lr_d, steps, seed=0, every=None):
         track.append((target, samples, ring.evaluate(samples)))
     return run, track
 
-collapse_steps = ise.quick_or_full(600, 3000)
+collapse_steps = ise.quick_or_full(400, 3000)
 _, collapsed = train_and_track("minimax", lr_g=3e-3, lr_d=1e-4, steps=collapse_steps)
 fig, axes = plt.subplots(1, len(collapsed), figsize=(3.2 * len(collapsed), 3.2))
 for ax, (step, samples, s) in zip(axes, collapsed):
@@ -294,7 +294,7 @@ plt.show()
 grid = grid_of_gaussians()
 ise.seed_everything(0)
 grid_trainer = GANTrainer(MLPGenerator(2, (2,), 64, 3), MLPDiscriminator((2,), 64, 3),
-                          grid.sample(20_000, torch.Generator().manual_seed(1)), steps=ise.quick_or_full(300, 3000),
+                          grid.sample(20_000, torch.Generator().manual_seed(1)), steps=ise.quick_or_full(150, 3000),
                           batch_size=256, lr_g=1e-3, lr_d=1e-3, device=toy_device, progress=False)
 grid_trainer.fit()
 grid_scores = grid.evaluate(grid_trainer.generator.sample(2500, generator=torch.Generator().manual_seed(2)))

@@ -181,15 +181,17 @@ for ax, (title, settings) in zip(axes, cases):
     ax.imshow(degraded[0].permute(1, 2, 0).numpy())
     ax.set_title(f"{title}\nPSNR {values['psnr']:.1f} dB\nSSIM {values['ssim']:.3f}", fontsize=9)
     ax.axis("off")
-figure.suptitle("Equal PSNR, unequal pictures (and a shift the eye cannot see)")
 plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# What to notice: the four left images have the same PSNR, but blur and JPEG lose structure
-# (low SSIM), noise keeps it, and the brighter copy is the best picture of all. The shifted
-# copy looks the same as the original and is the *worst* by both metrics. SSIM is better
-# aligned with the eye than PSNR, but both are *full-reference, pixel-aligned* metrics.
+# What to notice: PSNR calls the four left images equally good; you do not. SSIM separates
+# them: it rates the brighter copy, which the eye finds nearly perfect, the highest, and the
+# noisy copy the lowest (noise destroys local structure). But SSIM also rates the blurred copy
+# above the blocky JPEG copy, and whether blur or grain looks worse is a matter of taste: no
+# single number matches every eye. The shifted copy looks exactly like the original, yet it has
+# the lowest PSNR of all and an SSIM below the blurred copy's: both are *full-reference,
+# pixel-aligned* metrics with no notion of "the same picture, moved".
 # Lesson 05 returns to this: a network trained for PSNR makes blurry pictures.
 
 # %% [markdown]

@@ -302,7 +302,7 @@ if not quick:
 else:
     print("quick mode: L1 content loss, a few steps only")
 gan_generator = copy.deepcopy(model).train()
-gan_trainer = SRGANTrainer(gan_generator, SRGANDiscriminator(base_channels=ise.quick_or_full(16, 64)),
+gan_trainer = SRGANTrainer(gan_generator, SRGANDiscriminator(base_channels=ise.quick_or_full(8, 64)),
                            PairedPatchDataset(train_photos, scale=4, patch_size=ise.quick_or_full(32, 96), seed=1),
                            content_loss=content_loss, batch_size=ise.quick_or_full(4, 16), lr=1e-4,
                            device=device, seed=0)

@@ -337,7 +337,7 @@ class WidgetHandle:
         before = self.settled_fingerprint()
         self.change(description, value)
         changed = _wait_until(lambda: self.fingerprint().differs_from(before, expect), timeout)
-        after = self.settled_fingerprint()
+        after = self.settled_fingerprint(timeout=timeout)  # a callback may redraw several times
         if not changed or not after.differs_from(before, expect):
             raise WidgetDidNotUpdate(
                 f"{self.notebook.name} / {self.key}: changing {description!r}"

@@ -31,6 +31,6 @@ def test_widget_updates_when_each_control_changes(notebooks, spec):
     assert start.images or start.caption, f"{spec.test_id}: the widget shows neither an image nor a caption"
     for step in spec.steps:
         widget.change_and_expect(step.control, step.value, expect=step.changes,
-                                 caption_matches=step.caption_pattern())
+                                 caption_matches=step.caption_pattern(), timeout=step.timeout)
     widget.screenshot(ARTIFACTS / f"{spec.test_id}.png")
     assert notebook.page.console_errors == [], f"JavaScript errors in JupyterLab: {notebook.page.console_errors}"

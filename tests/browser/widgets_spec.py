@@ -32,6 +32,7 @@ class Step:
     value: object = None  # slider number, dropdown/toggle option label, text; None: click/tick
     changes: tuple[str, ...] = ("image", "caption")
     caption: str | Callable[[], str] | None = None
+    timeout: float = 60.0  # seconds for the display to change and settle (training buttons need more)
 
     def caption_pattern(self) -> str | None:
         """The regular expression the caption must match after this step (or None)."""
