@@ -154,12 +154,12 @@ class TrainingMonitor(Callback):
         png = self.samples_png()
         if not self.snapshots or self.snapshots[-1][0] != self.trainer.step:
             self.snapshots.append((self.trainer.step, png))
+        slider = self.controls["snapshot"]
+        slider.max = len(self.snapshots) - 1
+        slider.value = len(self.snapshots) - 1  # (its observer shows that snapshot; the lines below finish the redraw)
         self.samples_image.value = png
         self.curves_image.value = self.curves_png()
         self.caption.value = self._status()
-        slider = self.controls["snapshot"]
-        slider.max = len(self.snapshots) - 1
-        slider.value = len(self.snapshots) - 1
 
     # -- callback hooks --------------------------------------------------------------
 

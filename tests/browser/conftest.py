@@ -28,7 +28,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -345,11 +344,3 @@ def book_server():
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
-
-
-@pytest.fixture
-def scratch_folder(lab):
-    """A folder inside the served root for notebooks a test writes itself."""
-    folder = Path(tempfile.mkdtemp(prefix="scratch-", dir=lab.root))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)

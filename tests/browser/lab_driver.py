@@ -192,7 +192,7 @@ class OpenNotebook:
         self.name = name
 
     # -- running ---------------------------------------------------------------
-    def run_all(self, timeout: float = 420.0) -> float:
+    def run_all(self, timeout: float = 540.0) -> float:
         """Clear outputs, run every cell (Run > Run All Cells), wait for an idle kernel.
 
         Returns the seconds it took. Raises :class:`NotebookRunFailed` with the

@@ -89,6 +89,15 @@ SPEC: tuple[WidgetSpec, ...] = (
         ),
     ),
     WidgetSpec(
+        notebook="01_gan_from_scratch.ipynb",
+        widget="TrainingMonitor",
+        cell="monitor = TrainingMonitor(trainer, every=steps // 4, toy=ring)",
+        steps=(
+            Step("snapshot", 1, caption=r"snapshot 1: samples at step \d+ \(latest: step 500\)"),
+            Step("train 200 more", None, caption=r"step 700 \(non-saturating loss\)", timeout=300),
+        ),
+    ),
+    WidgetSpec(
         notebook="04_measuring_quality.ipynb",
         widget="QualityPlayground",
         cell="display(playground.widget)",
