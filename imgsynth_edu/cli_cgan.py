@@ -70,6 +70,8 @@ def register(commands, train_commands) -> None:
     inpaint.add_argument("--l1-weight", type=float, default=100.0, help="λ of the L1 term (pix2pix: 100)")
     inpaint.add_argument("--adversarial-weight", type=float, default=1.0, help="0 trains the L1-only baseline")
     inpaint.add_argument("--lr", type=float, default=2e-4)
+    inpaint.add_argument("--eval-images", type=int, default=None,
+                         help="held-out images scored per mask kind (default: the whole test split)")
     inpaint.add_argument("--seed", type=int, default=0)
     inpaint.add_argument("--threads", type=int, default=None)
     inpaint.add_argument("--device", default=None)
@@ -182,7 +184,8 @@ def train_inpainting(args) -> int:
     wall = time.time() - start
     model = trainer.generator.eval()
     save_state_dict({k: v.detach().cpu() for k, v in model.state_dict().items()}, out)
-    scores = evaluate_inpainting(model.cpu(), get_dataset(args.data, "test"), seed=args.seed + 1)
+    scores = evaluate_inpainting(model.cpu(), get_dataset(args.data, "test"), seed=args.seed + 1,
+                                 limit=args.eval_images)
     objective = "L1 only" if args.adversarial_weight == 0 else f"{args.l1_weight:g}·L1 + {args.adversarial_weight:g}·adversarial ({args.loss})"
     card = {
         "name": out.stem,
@@ -193,7 +196,8 @@ def train_inpainting(args) -> int:
         "data": f"{args.data} train split ({len(base)} images × {args.masks_per_image} masks); "
                 f"scores on the test split",
         "command": _command(args, ["data", "masks", "masks-per-image", "steps", "batch-size", "width", "depth",
-                                   "loss", "l1-weight", "adversarial-weight", "lr", "seed", "threads", "out"]),
+                                   "loss", "l1-weight", "adversarial-weight", "lr", "eval-images", "seed", "threads",
+                                   "out"]),
         "steps": trainer.step,
         "wall_time_s": round(wall, 1),
         "hardware": _hardware(trainer.device),

@@ -7,7 +7,11 @@ import torch
 from torch.utils.data import TensorDataset
 
 from imgsynth_edu import seed_everything
-from imgsynth_edu.models.cgan import ConcatDiscriminator, ConditionalDCGANGenerator, ProjectionDiscriminator
+from imgsynth_edu.models.cgan import (
+    ConcatDiscriminator,
+    ConditionalDCGANGenerator,
+    ProjectionDiscriminator,
+)
 from imgsynth_edu.training.cgan import ClassConditionalTask
 from imgsynth_edu.training.gan import GANTrainer
 

@@ -5,6 +5,7 @@
 * :func:`get_image_set` - Set5, Set14, BSD100, DIV2K: verified, cached downloads.
 * :func:`photo_set` / :func:`load_photo` - scikit-image's photographs with a
   fixed train / held-out split, for restoration.
+* masks for inpainting (centre box, random boxes, strokes) and :class:`InpaintingDataset`.
 * degradations - MATLAB-like bicubic, blur, Gaussian and Poisson noise, JPEG.
 """
 
@@ -29,6 +30,16 @@ from .degradations import (
 )
 from .download import DownloadError, download_file, extract_archive
 from .image_sets import IMAGE_SETS, get_image_set, image_set_names
+from .masks import (
+    MASK_KINDS,
+    InpaintingDataset,
+    apply_masks,
+    centre_box_masks,
+    free_form_masks,
+    inpaint_biharmonic,
+    make_masks,
+    random_box_masks,
+)
 from .photos import PHOTO_TEST, PHOTO_TRAIN, load_photo, photo_names, photo_set
 
 __all__ = [
@@ -39,23 +50,31 @@ __all__ = [
     "DatasetUnavailableError",
     "DownloadError",
     "IMAGE_SETS",
+    "MASK_KINDS",
+    "InpaintingDataset",
     "ShapesDataset",
     "add_gaussian_noise",
     "add_poisson_noise",
+    "apply_masks",
     "bicubic_downscale",
     "bicubic_resize",
     "bicubic_upscale",
+    "centre_box_masks",
     "crop_to_multiple",
     "data_home",
     "download_file",
     "extract_archive",
+    "free_form_masks",
     "gaussian_blur",
     "get_dataset",
     "get_image_set",
     "image_set_names",
+    "inpaint_biharmonic",
     "jpeg_compress",
     "load_photo",
+    "make_masks",
     "photo_names",
     "photo_set",
+    "random_box_masks",
     "stack_dataset",
 ]

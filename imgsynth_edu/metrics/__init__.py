@@ -5,6 +5,8 @@
 * :mod:`.distribution` - metrics for generators on features:
   :func:`frechet_distance`, :func:`fid`, :func:`kid`, :func:`precision_recall`,
   and the streaming :class:`FeatureStatistics` / :func:`compute_statistics`.
+* :mod:`.conditional` - conditional generation: :func:`conditional_accuracy`,
+  per-class FID/KID, PSNR/SSIM inside an inpainting hole.
 * :mod:`.inception` - :class:`InceptionFeatures`, the FID InceptionV3 (pytorch-fid's
   weights, downloaded and checksum-verified on first use). For digits, use the bundled
   classifier instead: ``pretrained.load("digit-classifier").features``.
@@ -12,6 +14,15 @@
 Lesson: ``04_measuring_quality.ipynb``.
 """
 
+from .conditional import (
+    conditional_accuracy,
+    evaluate_class_conditional,
+    evaluate_inpainting,
+    hole_psnr,
+    hole_ssim,
+    per_class_scores,
+    sample_per_class,
+)
 from .distribution import (
     FeatureStatistics,
     compute_statistics,
@@ -33,16 +44,23 @@ __all__ = [
     "InceptionFeatures",
     "InceptionWeightsUnavailableError",
     "compute_statistics",
+    "conditional_accuracy",
+    "evaluate_class_conditional",
+    "evaluate_inpainting",
     "extract_features",
     "fid",
     "fid_bias_curve",
     "fid_from_statistics",
     "frechet_distance",
+    "hole_psnr",
+    "hole_ssim",
     "kid",
     "ms_ssim",
+    "per_class_scores",
     "precision_recall",
     "psnr",
     "rgb_to_y",
+    "sample_per_class",
     "sr_metrics",
     "ssim",
 ]

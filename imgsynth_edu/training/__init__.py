@@ -1,15 +1,18 @@
 """Training loops: GAN (``training.gan``), super-resolution (``training.sr``), shared pieces (``training.common``)."""
 
+from .cgan import ClassConditionalTask, InpaintingTask
 from .common import Callback, History, load_training_state, save_training_state
 from .gan import GANConfig, GANTask, GANTrainer, PreviewCallback, UnconditionalTask, train_gan
 from .sr import RestorationTrainer, SRGANTrainer, train_restorer
 
 __all__ = [
     "Callback",
+    "ClassConditionalTask",
     "GANConfig",
     "GANTask",
     "GANTrainer",
     "History",
+    "InpaintingTask",
     "PreviewCallback",
     "RestorationTrainer",
     "SRGANTrainer",

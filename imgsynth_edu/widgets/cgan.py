@@ -22,7 +22,13 @@ import ipywidgets as widgets
 import torch
 
 from .._checks import check_images
-from ..data.masks import apply_masks, centre_box_masks, free_form_masks, inpaint_biharmonic, random_box_masks
+from ..data.masks import (
+    apply_masks,
+    centre_box_masks,
+    free_form_masks,
+    inpaint_biharmonic,
+    random_box_masks,
+)
 from ..metrics.conditional import hole_psnr
 from ..viz import make_grid
 from .tour import to_png

@@ -244,9 +244,10 @@ viz.compare({"masked": masked[3], **{name: fill[3] for name, fill in fills.items
 plt.show()
 
 # %% [markdown]
-# In the full run the L1-only fill is a grey smear where strokes are uncertain and the
-# adversarial fill commits to crisp strokes (its sharpness is closer to the real digits'),
-# sometimes to the *wrong* stroke: sharpness costs a little PSNR. That is the
+# What to look for (the quick run above is only a sketch; the full run trains 1,500 steps): where
+# a stroke's path through the hole is uncertain, the L1-only fill hedges with grey, while the
+# adversarial term pushes towards crisp black-or-white strokes, whose sharpness is closer to the
+# real digits', sometimes committing to the *wrong* stroke, which costs PSNR. That is the
 # perception–distortion trade-off that lesson 05 meets again in super-resolution.
 #
 # ## 5 · Inpainting against a classical baseline
@@ -312,8 +313,9 @@ plt.show()
 # 2. **Wrong label to D.** In `ClassConditionalTask.discriminate`, what would happen if `D` were
 #    shown *random* labels instead of the batch's? Write down the objective that results.
 # 3. **Hole size.** With the painter, find a box size where the GAN's lead over the biharmonic
-#    fill is small and one where it is large. Below, the margin is computed for two sizes: which
-#    one gives the larger margin, and why?
+#    fill is large and one where it vanishes. Below, the margin is computed for two sizes: which
+#    one gives the larger margin, and why? (Look at the card's `command`: which holes did the
+#    model see in training?)
 
 # %%
 def margin_for(box_fraction, n=50):
@@ -338,8 +340,11 @@ print("check:", "the learned fill beats the baseline at both sizes" if min(small
 # 2. `D` could no longer tell "a real 3 labelled 7" from "a real 3 labelled 3": the label
 #    term of the objective vanishes and the generator is free to ignore `y` (it becomes an
 #    unconditional GAN whose samples are randomly labelled).
-# 3. Small holes: the baseline is already good (little is missing). Large holes: the baseline
-#    has only the border to go on, the model knows what digits look like.
+# 3. The model was trained on holes up to about 0.4 of the side (centre boxes of 0.4, random
+#    boxes of 0.15-0.4, strokes). A 0.25 box is familiar ground; a 0.5 box hides most of the
+#    digit and is larger than anything it saw, so its advantage shrinks or vanishes there. A
+#    learned method is only as general as its training distribution; the baseline has no
+#    training distribution at all.
 # </details>
 #
 # ## Summary

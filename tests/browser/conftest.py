@@ -51,6 +51,9 @@ REQUIRED = os.environ.get("IMGSYNTH_REQUIRE_BROWSER", "") == "1"
 #: served copies of the lessons; every widget test must then fail (see README/book).
 BREAK_OBSERVERS = os.environ.get("IMGSYNTH_BROWSER_BREAK_OBSERVERS", "") == "1"
 
+#: Seconds one lesson may take to run all its cells in JupyterLab (quick mode; raise it on a loaded machine).
+RUN_TIMEOUT = float(os.environ.get("IMGSYNTH_BROWSER_RUN_TIMEOUT", "540"))
+
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -294,7 +297,7 @@ class NotebookSession:
         notebook = OpenNotebook(page, name)
         try:
             page.wait_for_function(_JS_READY, timeout=120_000, polling=500)
-            self.run_seconds[name] = notebook.run_all()
+            self.run_seconds[name] = notebook.run_all(timeout=RUN_TIMEOUT)
         except BaseException as error:
             self.failures[name] = error
             with contextlib.suppress(Exception):

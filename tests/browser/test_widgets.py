@@ -15,7 +15,7 @@ in which every widget observer has been removed; every test here must then fail.
 from __future__ import annotations
 
 import pytest
-from conftest import ARTIFACTS, NOTEBOOKS
+from conftest import ARTIFACTS, NOTEBOOKS, RUN_TIMEOUT
 from widgets_spec import SPEC
 
 pytestmark = pytest.mark.browser
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 PRESENT = [spec for spec in SPEC if (NOTEBOOKS / spec.notebook).exists()]
 
 
-@pytest.mark.timeout(900)  # the first widget of a lesson also runs the lesson (quick mode)
+@pytest.mark.timeout(RUN_TIMEOUT + 360)  # the first widget of a lesson also runs the lesson (quick mode)
 @pytest.mark.parametrize("spec", sorted(PRESENT, key=lambda s: s.notebook), ids=lambda spec: spec.test_id)
 def test_widget_updates_when_each_control_changes(notebooks, spec):
     notebook = notebooks.open(spec.notebook)

@@ -98,6 +98,29 @@ SPEC: tuple[WidgetSpec, ...] = (
         ),
     ),
     WidgetSpec(
+        notebook="03_conditional_gan.ipynb",
+        widget="ClassPicker",
+        cell="display(picker.widget)",
+        steps=(
+            Step("digit", 3, caption=r"8 samples of class 3 \(noise from seed 0\)"),
+            Step("seed", 42, caption=r"8 samples of class 3 \(noise from seed 42\)"),
+            Step("show", "noise row", caption=r"3 noise vectors \(seed 42\), one per row"),
+        ),
+    ),
+    WidgetSpec(
+        notebook="03_conditional_gan.ipynb",
+        widget="InpaintingPainter",
+        cell="display(painter.widget)",
+        steps=(
+            Step("image", 5, caption=r"image 5, centre box \(\d+ missing pixels\) \| hole PSNR: GAN "),
+            Step("box size", 0.25, caption=r"image 5, centre box \(\d+ missing pixels\)"),
+            Step("move down", 3, changes=("image",), caption=r"image 5, centre box"),
+            Step("move right", -3, changes=("image",), caption=r"image 5, centre box"),
+            Step("mask", "strokes", caption=r"image 5, strokes \(\d+ missing pixels\)"),
+            Step("mask seed", 7, changes=("image",), caption=r"image 5, strokes"),
+        ),
+    ),
+    WidgetSpec(
         notebook="04_measuring_quality.ipynb",
         widget="QualityPlayground",
         cell="display(playground.widget)",
