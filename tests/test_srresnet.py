@@ -15,6 +15,15 @@ from imgsynth_edu.models.srresnet import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """These tensors are tiny: one thread is as fast and never spins waiting for a busy core."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def test_paper_configuration_has_1_55_million_parameters():
     model = SRResNet()  # B = 16, 64 channels, ×4, BN
     count = sum(p.numel() for p in model.parameters())
