@@ -110,13 +110,13 @@ class DigitScores(Callback):
 
 
 ise.seed_everything(0)
-steps = ise.quick_or_full(160, 3000)
+steps = ise.quick_or_full(60, 3000)
 width = ise.quick_or_full(16, 32)
-scorer = DigitScores(every=steps // 4, n=ise.quick_or_full(300, 1000))
+scorer = DigitScores(every=steps // 3, n=ise.quick_or_full(200, 1000))
 trainer = GANTrainer(DCGANGenerator(64, 28, 1, width), DCGANDiscriminator(28, 1, width), train_digits,
                      steps=steps, batch_size=64, lr_g=ise.quick_or_full(1e-3, 2e-4), lr_d=ise.quick_or_full(1e-3, 2e-4),
                      log_every=5, n_preview=32, device=device, callbacks=[scorer])
-monitor = TrainingMonitor(trainer, every=steps // 4, zoom=2)
+monitor = TrainingMonitor(trainer, every=steps // 3, zoom=2)
 display(monitor.widget)
 trainer.fit()
 
@@ -168,7 +168,7 @@ plt.show()
 # * **saturating (minimax) loss** — the vanishing gradient of lesson 01, now on images.
 
 # %%
-def short_run(label, loss="non-saturating", lr_g=1e-3, lr_d=1e-3, batch_norm=True, steps=ise.quick_or_full(120, 1500)):
+def short_run(label, loss="non-saturating", lr_g=1e-3, lr_d=1e-3, batch_norm=True, steps=ise.quick_or_full(40, 1500)):
     ise.seed_everything(0)
     run = GANTrainer(DCGANGenerator(64, 28, 1, 16, batch_norm=batch_norm),
                      DCGANDiscriminator(28, 1, 16, batch_norm=batch_norm), train_digits, loss=loss, steps=steps,
