@@ -23,12 +23,12 @@ import contextlib
 import datetime
 import json
 import os
-import platform
 import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from _common import cpu_name
 
 from imgsynth_edu.data import get_dataset, stack_dataset
 from imgsynth_edu.models.gan import DCGANDiscriminator, DCGANGenerator
@@ -106,14 +106,6 @@ def measure(dataset, images, steps, batch_size, device, width, amp, repeats):
             "all_library": [round(x, 3) for x in library], "all_plain": [round(x, 3) for x in plain]}
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main(argv=None) -> int:

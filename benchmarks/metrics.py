@@ -23,12 +23,12 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from _common import best_time, cpu_name
 
 from imgsynth_edu.metrics import frechet_distance, ssim
 from imgsynth_edu.utils import atomic_write
@@ -36,28 +36,8 @@ from imgsynth_edu.utils import atomic_write
 RESULTS = Path(__file__).resolve().parent / "results" / "metrics.json"
 
 
-def best_time(function, repeats: int, synchronize=None) -> float:
-    function()  # warm-up (allocations, kernels, lazy imports)
-    times = []
-    for _ in range(repeats):
-        if synchronize:
-            synchronize()
-        start = time.perf_counter()
-        function()
-        if synchronize:
-            synchronize()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def bench_ssim(device: torch.device, repeats: int) -> dict:
