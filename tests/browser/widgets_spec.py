@@ -98,6 +98,26 @@ SPEC: tuple[WidgetSpec, ...] = (
         ),
     ),
     WidgetSpec(
+        notebook="02_dcgan.ipynb",
+        widget="TrainingMonitor",
+        cell="monitor = TrainingMonitor(trainer, every=steps // 3, zoom=2)",
+        steps=(
+            Step("snapshot", 1, caption=r"snapshot 1: samples at step \d+ \(latest: step 60\)"),
+            Step("train 200 more", None, caption=r"step 260 \(non-saturating loss\)", timeout=300),
+        ),
+    ),
+    WidgetSpec(
+        notebook="02_dcgan.ipynb",
+        widget="LatentExplorer",
+        cell="explorer = LatentExplorer(generator, seed_a=0, seed_b=1, n_directions=3)",
+        steps=(
+            Step("t (A→B)", 0.8, caption=r"t=0\.80 \(slerp\)"),
+            Step("interpolation", "lerp", caption=r"t=0\.80 \(lerp\)"),
+            Step("direction 1", 1.5, caption=r"directions: \+1\.50, \+0\.00, \+0\.00"),
+            Step("new seed B", None, caption=r"seeds A=0, B=2 \|"),
+        ),
+    ),
+    WidgetSpec(
         notebook="03_conditional_gan.ipynb",
         widget="ClassPicker",
         cell="display(picker.widget)",
