@@ -22,8 +22,9 @@
 # 4. recognise three failure modes (learning-rate imbalance, no batch norm, saturating loss);
 # 5. track FID, KID and precision/recall over training, measured with the digit classifier's features.
 #
-# Time: about 5 minutes on a Colab GPU in full mode; the quick run (tests, book) takes about a minute on
-# a 2-core CPU, its trainings are sketches, and the pretrained generator shows what a full run gives.
+# Time: quick mode (what the tests and the book run) took about 15 s on a 2-core CPU, measured
+# by nbval. The full run's time has not been measured yet (no GPU was available when this
+# lesson was written); expect longer, and see the pretrained models' cards for full trainings.
 
 # %%
 # Setup: on Colab, install the course package (Colab's torch, numpy and ipywidgets are kept).

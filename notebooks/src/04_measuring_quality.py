@@ -19,8 +19,9 @@
 #    sample sizes; use KID when samples are few;
 # 5. separate fidelity from diversity with precision and recall.
 #
-# Time: about a minute on a laptop CPU in full mode; the quick run of the tests and the book
-# takes well under a minute on a 2-core CPU. Nothing is downloaded.
+# Time: quick mode (what the tests and the book run) took about 15 s on a 2-core CPU, measured
+# by nbval. The full run's time has not been measured yet (no GPU was available when this
+# lesson was written); expect longer, and see the pretrained models' cards for full trainings.
 
 # %%
 # Setup: on Colab, install the course package (Colab's torch, numpy and ipywidgets are kept).
