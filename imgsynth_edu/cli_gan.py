@@ -35,6 +35,8 @@ def register(commands, train_commands) -> None:
     dcgan.add_argument("--loss", default="non-saturating", help="minimax, non-saturating, hinge, least-squares, wgan-gp")
     dcgan.add_argument("--n-critic", type=int, default=1)
     dcgan.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of G and D (DCGAN: 2e-4)")
+    dcgan.add_argument("--spectral-norm", action="store_true",
+                       help="spectral normalisation in D instead of batch norm (Miyato et al. 2018)")
     dcgan.add_argument("--ema-decay", type=float, default=None, help="keep an EMA of G and save it (e.g. 0.999)")
     dcgan.add_argument("--seed", type=int, default=0)
     dcgan.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
@@ -96,7 +98,8 @@ def train_dcgan(args) -> int:
     channels, size, _ = data[0][0].shape
     arguments = {"latent_dim": args.latent_dim, "image_size": size, "channels": channels, "width": args.width}
     generator = DCGANGenerator(**arguments)
-    discriminator = DCGANDiscriminator(size, channels, args.width, batch_norm=args.loss != "wgan-gp")
+    discriminator = DCGANDiscriminator(size, channels, args.width, batch_norm=args.loss != "wgan-gp",
+                                       spectral_norm=args.spectral_norm)
     trainer = GANTrainer(
         generator, discriminator, data, loss=args.loss, steps=args.steps, batch_size=args.batch_size,
         n_critic=args.n_critic, lr_g=args.lr, lr_d=args.lr, ema_decay=args.ema_decay, amp=args.amp,
@@ -114,12 +117,14 @@ def train_dcgan(args) -> int:
     card = {
         "name": out.stem,
         "description": f"DCGAN generator ({size}×{size}, {channels} channel(s)) trained on {args.data} "
-                       f"with the {args.loss} loss{' (EMA weights)' if args.ema_decay else ''}",
+                       f"with the {args.loss} loss"
+                       f"{' against a spectrally normalised discriminator' if args.spectral_norm else ''}"
+                       f"{' (EMA weights)' if args.ema_decay else ''}",
         "architecture": "imgsynth_edu.models.gan.DCGANGenerator",
         "arguments": arguments,
         "data": f"{args.data} train split ({len(data)} images)",
         "command": _command(args, ["data", "steps", "batch-size", "latent-dim", "width", "loss", "n-critic", "lr",
-                                   "ema-decay", "seed", "threads", "amp", "out"]),
+                                   "spectral-norm", "ema-decay", "seed", "threads", "amp", "out"]),
         "steps": trainer.step,
         "wall_time_s": round(wall, 1),
         "hardware": _hardware(trainer.device),

@@ -30,6 +30,15 @@ def test_train_dcgan_writes_weights_and_card_then_sample(tmp_path):
         assert picture.size == (3 * 30 + 2, 2 * 30 + 2)  # 3×2 tiles of 28 px with 2 px padding
 
 
+def test_train_dcgan_with_spectral_norm_records_it_on_the_card(tmp_path):
+    out = tmp_path / "sn.pt"
+    assert main(["train", "dcgan", "--steps", "2", "--batch-size", "8", "--latent-dim", "8", "--width", "4",
+                 "--spectral-norm", "--threads", "1", "--device", "cpu", "--out", str(out)]) == 0
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert "--spectral-norm" in card["command"].split()
+    assert "spectrally normalised discriminator" in card["description"]
+
+
 @pytest.mark.skipif("dcgan-mnist" not in pretrained.available(), reason="dcgan-mnist not bundled")
 def test_sample_pretrained(tmp_path):
     grid = tmp_path / "grid.png"

@@ -110,3 +110,18 @@ def test_batch_norm_switch_removes_batch_norm():
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in with_bn.modules())
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in without.modules())
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in DCGANDiscriminator(32, 3, 4, batch_norm=False).modules())
+
+
+def test_spectral_norm_replaces_batch_norm_and_makes_every_convolution_1_lipschitz():
+    torch.manual_seed(0)
+    discriminator = DCGANDiscriminator(28, 1, 8, spectral_norm=True)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in discriminator.modules())
+    convolutions = [m for m in discriminator.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convolutions) == 3 and all(hasattr(m, "weight_orig") for m in convolutions)
+    # the DCGAN init went to the raw weights: N(0, 0.02), far from unit spectral norm
+    assert all(torch.linalg.matrix_norm(m.weight_orig.flatten(1), ord=2) < 0.9 for m in convolutions)
+    for _ in range(30):  # each training-mode forward runs one power iteration per layer
+        discriminator(torch.rand(4, 1, 28, 28) * 2 - 1)
+    for m in convolutions:  # the weight used in forward is W / σ(W): its largest singular value is 1
+        assert torch.linalg.matrix_norm(m.weight.flatten(1), ord=2).item() == pytest.approx(1.0, abs=0.02)
+    assert DCGANDiscriminator(28, 1, 8).net[3].__class__ is torch.nn.BatchNorm2d  # default unchanged

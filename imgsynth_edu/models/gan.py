@@ -249,13 +249,21 @@ class DCGANDiscriminator(nn.Module):
     first layer, as in the paper), down to ``start×start``; a final
     ``start×start`` convolution gives one logit. ``batch_norm=False`` is the
     right choice for WGAN-GP (its penalty is per sample; Gulrajani et al. 2017, Sec. 4).
+
+    ``spectral_norm=True`` replaces batch norm by spectral normalisation on every
+    convolution (Miyato et al. 2018, "Spectral Normalization for GANs"):
+    ``W_SN = W / σ(W)``, with ``σ(W)`` the largest singular value of ``W``
+    estimated by one power iteration per step. Each layer is then 1-Lipschitz,
+    so D cannot grow arbitrarily sharp; ``dcgan-mnist`` is trained this way.
     """
 
-    def __init__(self, image_size: int = 64, channels: int = 3, width: int = 64, batch_norm: bool = True):
+    def __init__(self, image_size: int = 64, channels: int = 3, width: int = 64, batch_norm: bool = True,
+                 spectral_norm: bool = False):
         super().__init__()
         check_positive_int(width, "width")
         start, stages = _dcgan_plan(image_size, channels)
         self.image_size, self.channels = image_size, channels
+        batch_norm = batch_norm and not spectral_norm  # spectral norm replaces batch norm
         norm = nn.BatchNorm2d if batch_norm else (lambda c: nn.Identity())
         layers: list[nn.Module] = [
             nn.Conv2d(channels, width, 4, 2, 1),  # (N, C, S, S) -> (N, width, S/2, S/2)
@@ -272,6 +280,10 @@ class DCGANDiscriminator(nn.Module):
         layers.append(nn.Conv2d(hidden, 1, start, 1, 0))  # (N, hidden, start, start) -> (N, 1, 1, 1)
         self.net = nn.Sequential(*layers)
         self.apply(dcgan_init)
+        if spectral_norm:  # after the init: W is kept as weight_orig, and W / σ(W) is used in forward
+            for layer in self.net:
+                if isinstance(layer, nn.Conv2d):
+                    nn.utils.spectral_norm(layer)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         expected = (self.channels, self.image_size, self.image_size)
