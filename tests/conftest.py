@@ -80,3 +80,40 @@ def closed_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture
+def local_server():
+    """Serve ``files`` (path -> bytes) from 127.0.0.1, any other path is a 404.
+
+    Yields ``(base_url, files, requests)``: fill or clear ``files`` while the test
+    runs; ``requests`` lists every path asked for, in order. Never another address.
+    """
+    import http.server
+    import threading
+
+    files: dict[str, bytes] = {}
+    requests: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server API
+            requests.append(self.path)
+            body = files.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):  # keep the test output quiet
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", files, requests
+    finally:
+        server.shutdown()
+        server.server_close()

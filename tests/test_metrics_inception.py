@@ -8,8 +8,6 @@ and the download path is exercised against a local HTTP server on 127.0.0.1.
 from __future__ import annotations
 
 import hashlib
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import torch
@@ -77,49 +75,18 @@ def test_load_rejects_weights_of_another_network():
         load_fid_state_dict(FIDInceptionV3(), {"conv.weight": torch.zeros(1)})
 
 
-class _Server:
-    """Serves ``payload`` at /weights.pth on 127.0.0.1 (port chosen by the OS)."""
-
-    def __init__(self, payload: bytes):
-        self.requests = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(handler):  # noqa: N802
-                self.requests.append(handler.path)
-                if handler.path != "/weights.pth":
-                    handler.send_error(404)
-                    return
-                handler.send_response(200)
-                handler.send_header("Content-Length", str(len(payload)))
-                handler.end_headers()
-                handler.wfile.write(payload)
-
-            def log_message(handler, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def test_fetch_weights_verifies_the_checksum_and_explains_the_offline_case(tmp_path):
+def test_fetch_weights_verifies_the_checksum_and_explains_the_offline_case(local_server, tmp_path):
+    base, files, requests = local_server
     payload = b"pretend inception weights" * 100
     good_sha256 = hashlib.sha256(payload).hexdigest()
-    server = _Server(payload)
-    try:
-        path = inception.fetch_weights(tmp_path / "w.pth", urls=(f"{server.url}/missing.pth", f"{server.url}/weights.pth"),
-                                       sha256=good_sha256, progress=False)
-        assert path.read_bytes() == payload  # the first URL failed, the mirror worked
-        assert server.requests[:2] == ["/missing.pth", "/weights.pth"]
-        target = tmp_path / "other.pth"
-        with pytest.raises(inception.InceptionWeightsUnavailableError) as error:
-            inception.fetch_weights(target, urls=(f"{server.url}/weights.pth",), sha256="0" * 64, progress=False)
-        message = str(error.value)
-        assert f"put it at: {target}" in message and "digit-classifier" in message
-        assert not target.exists() and list(tmp_path.glob(".other.pth*")) == []  # nothing half-written
-    finally:
-        server.close()
+    files["/weights.pth"] = payload
+    path = inception.fetch_weights(tmp_path / "w.pth", urls=(f"{base}/missing.pth", f"{base}/weights.pth"),
+                                   sha256=good_sha256, progress=False)
+    assert path.read_bytes() == payload  # the first URL failed, the mirror worked
+    assert requests[:2] == ["/missing.pth", "/weights.pth"]
+    target = tmp_path / "other.pth"
+    with pytest.raises(inception.InceptionWeightsUnavailableError) as error:
+        inception.fetch_weights(target, urls=(f"{base}/weights.pth",), sha256="0" * 64, progress=False)
+    message = str(error.value)
+    assert f"put it at: {target}" in message and "digit-classifier" in message
+    assert not target.exists() and list(tmp_path.glob(".other.pth*")) == []  # nothing half-written

@@ -57,8 +57,9 @@ def test_lesson_is_clean(path, rule):
     assert problems == [], f"{path.name} breaks {rule.__name__}:\n  " + "\n  ".join(problems)
 
 
-@pytest.mark.parametrize("rule", rules.HYGIENE_RULES, ids=lambda rule: rule.__name__)
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.__name__)
 def test_rule_fires_on_its_broken_fixture_and_only_there(rule):
+    """Hygiene and Colab-readiness rules alike: each fires on its own broken fixture, and no other rule does."""
     path = FIXTURES / f"bad_{rule.__name__}.ipynb"
     notebook = nbformat.read(path, as_version=4)
     assert rule(notebook, path.name), f"{rule.__name__} did not fire on {path.name}, which breaks it"

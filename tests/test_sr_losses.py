@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
 import io
-import threading
 
 import pytest
 import torch
@@ -64,32 +62,6 @@ def test_srgan_generator_loss_is_content_plus_a_thousandth_of_adversarial():
     assert weighted["total"].item() == pytest.approx(l1_loss(sr, hr).item() + 0.5 * expected_adversarial.item())
 
 
-@pytest.fixture
-def local_server():
-    """Serve ``files`` (path -> bytes) from 127.0.0.1; yields (base_url, files)."""
-    files: dict[str, bytes] = {}
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            body = files.get(self.path)
-            if body is None:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", files
-    server.shutdown()
-
-
 def _random_vgg_bytes() -> bytes:
     from torchvision.models import vgg19
 
@@ -100,7 +72,7 @@ def _random_vgg_bytes() -> bytes:
 
 
 def test_vgg_weights_download_is_verified(local_server, tmp_path, monkeypatch):
-    base, files = local_server
+    base, files, _ = local_server
     body = _random_vgg_bytes()
     prefix = hashlib.sha256(body).hexdigest()[:8]
     files[f"/vgg19-{prefix}.pth"] = body
@@ -115,7 +87,7 @@ def test_vgg_weights_download_is_verified(local_server, tmp_path, monkeypatch):
 
 
 def test_vgg_weights_with_a_wrong_hash_are_refused_and_not_kept(local_server, tmp_path, monkeypatch):
-    base, files = local_server
+    base, files, _ = local_server
     files["/vgg19-00000000.pth"] = _random_vgg_bytes()
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
     monkeypatch.setattr(losses, "VGG19_URL", f"{base}/vgg19-00000000.pth")
@@ -126,7 +98,7 @@ def test_vgg_weights_with_a_wrong_hash_are_refused_and_not_kept(local_server, tm
 
 
 def test_offline_error_says_what_to_do(local_server, tmp_path, monkeypatch):
-    base, _ = local_server  # serves nothing: 404, like a missing network
+    base, _, _ = local_server  # serves nothing: 404, like a missing network
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
     monkeypatch.setattr(losses, "VGG19_URL", f"{base}/vgg19-dcbb9e9d.pth")
     with pytest.raises(WeightsUnavailableError) as error:

@@ -130,11 +130,9 @@ plt.show()
 # run of this same loop with one change to the discriminator, **spectral normalisation** instead
 # of batch norm (`DCGANDiscriminator(..., spectral_norm=True)`; Miyato et al. 2018). Every layer
 # of D divides its weight by its largest singular value, so D stays 1-Lipschitz per layer and
-# cannot become arbitrarily sharp. With batch norm in D, our runs (4,500 to 12,000 steps) kept
-# drawing too many 0s and 7s and too few 3s (about 4 % of samples, where the data has 10 %), and
-# the longest reached FID 84 on the scale of section 5. With spectral normalisation, 15,000 steps
-# reach the lower FID printed below and draw every digit at least 5 % of the time (the check at
-# the end of this lesson); 3 is still the rarest digit. We use it for the rest of the lesson, so the quick run still shows real
+# cannot become arbitrarily sharp. Its card records its FID and how often it draws each digit
+# (the check at the end of this lesson); exercise 1 asks you to train it with batch norm instead
+# and compare. We use it for the rest of the lesson, so the quick run still shows real
 # results. Its card also records its scores, measured as in section 5.
 
 # %%
@@ -244,8 +242,9 @@ plt.show()
 # ## Exercises
 #
 # 1. Train with `loss="non-saturating"`, `loss="hinge"` and `loss="wgan-gp", n_critic=5` (use
-#    `DCGANDiscriminator(..., batch_norm=False)` for WGAN-GP: its penalty is per sample). Compare FID
-#    and the smallest digit share (`digit_gan_scores` in `imgsynth_edu.evaluate_gan`).
+#    `DCGANDiscriminator(..., batch_norm=False)` for WGAN-GP: its penalty is per sample), each with
+#    `spectral_norm=True` and without. Compare FID and the smallest digit share
+#    (`digit_gan_scores` in `imgsynth_edu.evaluate_gan`).
 # 2. Train with `ema_decay=0.999` and compare the scores of `trainer.generator` and `trainer.generator_ema`.
 # 3. Using the explorer, find a direction slider that changes the *style* (thickness, slant) but not the digit.
 #
