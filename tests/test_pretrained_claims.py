@@ -10,10 +10,8 @@ import pytest
 import torch
 
 from imgsynth_edu import pretrained
+from imgsynth_edu.evaluation import digit_gan_scores
 from imgsynth_edu.metrics import conditional_accuracy, sample_per_class
-
-NEEDED = {"digit-classifier", "cgan-mnist", "dcgan-mnist"}
-pytestmark = pytest.mark.skipif(not NEEDED <= set(pretrained.available()), reason="digit checkpoints not bundled")
 
 
 def test_cgan_conditional_accuracy_matches_its_card_and_the_95_percent_bar():
@@ -27,8 +25,6 @@ def test_cgan_conditional_accuracy_matches_its_card_and_the_95_percent_bar():
 
 
 def test_dcgan_digit_shares_match_its_card_and_cover_every_digit():
-    from imgsynth_edu.evaluate_gan import digit_gan_scores
-
     card = pretrained.card("dcgan-mnist")["scores"]
     scores = digit_gan_scores(pretrained.load("dcgan-mnist"), n=card["n_samples"], seed=0)
     assert scores["digit_shares"] == pytest.approx(card["digit_shares"], abs=1e-4)
@@ -40,8 +36,6 @@ def test_dcgan_digit_shares_match_its_card_and_cover_every_digit():
 
 def test_dcgan_covers_every_digit_on_10000_further_samples():
     """The 5 % bar holds beyond the card's 1,000 samples (the card's notes say so)."""
-    from imgsynth_edu.evaluate_gan import digit_gan_scores
-
     generator = pretrained.load("dcgan-mnist")
     shares = torch.tensor([digit_gan_scores(generator, n=5000, seed=seed)["digit_shares"] for seed in (7, 8)]).mean(0)
     assert shares.min().item() >= 0.05, shares.tolist()
