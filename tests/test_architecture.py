@@ -32,6 +32,7 @@ PACKAGE = ROOT / "imgsynth_edu"
 LAYERS = {
     "imgsynth_edu": 0,  # the package face: get_device, seed_everything, quick mode
     "imgsynth_edu._checks": 0,
+    "imgsynth_edu.claims": 0,
     "imgsynth_edu.utils": 0,
     "imgsynth_edu.data": 1,
     "imgsynth_edu.models": 2,

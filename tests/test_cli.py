@@ -25,7 +25,7 @@ def test_console_script_info_runs():
 
 
 def test_python_dash_m_runs_the_same_command_line():
-    env = {**os.environ, "IMGSYNTH_QUICK": "1", "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "IMGSYNTH_MODE": "quick", "OMP_NUM_THREADS": "1"}
     result = subprocess.run([sys.executable, "-m", "imgsynth_edu.cli", "info"], capture_output=True, text=True,
                             timeout=180, env=env)
     assert result.returncode == 0, result.stderr
