@@ -162,7 +162,7 @@ def _input_gradient(model, inputs: torch.Tensor, target) -> torch.Tensor:
 
 
 def saliency(model, inputs: torch.Tensor, target=None, *, absolute: bool = True) -> torch.Tensor:
-    """Gradient saliency (Simonyan, Vedaldi & Zisserman 2014, Sec. 3.1, eq. 2-3).
+    """Gradient saliency (Simonyan, Vedaldi & Zisserman 2014, Sec. 3.1).
 
     .. math::
         M(x) = \\left| \\frac{\\partial f(x)}{\\partial x} \\right|
@@ -221,7 +221,7 @@ def _path_alphas_and_weights(steps: int, method: str) -> tuple[list[float], list
         weights[-1] /= 2
         return alphas, weights
     offset = {"left": 0.0, "middle": 0.5, "right": 1.0}[method]
-    alphas = [(k + offset) / steps for k in range(steps)]  # left: 0..(n-1)/n; right: 1/n..1 (paper eq. 3)
+    alphas = [(k + offset) / steps for k in range(steps)]  # left: 0..(n-1)/n; right: 1/n..1 (the paper's sum)
     return alphas, [1.0 / steps] * steps
 
 
@@ -234,7 +234,7 @@ def integrated_gradients(
     steps: int = 50,
     method: str = "trapezoid",
 ) -> torch.Tensor:
-    """Integrated gradients (Sundararajan, Taly & Yan 2017, eq. 1 and its Riemann sum, eq. 3).
+    """Integrated gradients (Sundararajan, Taly & Yan 2017), by a Riemann or trapezoid sum.
 
     .. math::
         \\mathrm{IG}_i(x) = (x_i - x'_i) \\int_0^1
@@ -249,7 +249,7 @@ def integrated_gradients(
     :func:`completeness` measures for the approximated integral.
 
     The integral is approximated with ``steps`` gradient evaluations:
-    ``"right"`` is the paper's eq. 3 (``α_k = k/m``, ``k = 1..m``),
+    ``"right"`` is the paper's Riemann sum (``α_k = k/m``, ``k = 1..m``),
     ``"left"`` and ``"middle"`` shift the points, ``"trapezoid"`` (the default)
     uses ``α_k = k/(m-1)`` from 0 to 1 with the two ends weighted half; it is
     exact for a gradient that changes linearly along the path and usually
@@ -307,7 +307,7 @@ def completeness(
 
     Integrated gradients satisfy it exactly; the ``steps``-point approximation
     nearly (the paper suggests steps until the gap is within 5 % of
-    ``f(x) - f(x')``, Sec. 3). Gradient × input satisfies it for a linear
+    ``f(x) - f(x')``). Gradient × input satisfies it for a linear
     model only; plain saliency has no such property.
 
     Returns a :class:`Completeness` with ``attribution_sum``, ``output_difference``
@@ -416,7 +416,7 @@ def edge_detector(model, inputs: torch.Tensor, target=None) -> torch.Tensor:
         E(x) = \\sqrt{(S_x * x)^2 + (S_y * x)^2},\\qquad
         S_x = \\tfrac18\\begin{pmatrix}-1&0&1\\\\-2&0&2\\\\-1&0&1\\end{pmatrix},\\; S_y = S_x^\\top
 
-    Adebayo et al. (2018, Sec. 3 and Fig. 1) show that an edge detector
+    Adebayo et al. (2018, Fig. 1) show that an edge detector
     produces maps that look like many saliency maps, although it knows nothing
     of the model. It has the signature of the attribution methods so that the
     randomisation test can be run on it: it must *fail* (its map cannot change
@@ -445,7 +445,7 @@ def normalised_abs_map(attributions: torch.Tensor) -> torch.Tensor:
         \\hat A(x)_{hw} = \\frac{\\max_c |A_{chw}|}{\\max_{c,h,w} |A_{chw}|}
 
     The channel maximum is Simonyan et al.'s (2014, Sec. 3.1); the absolute,
-    normalised map is what Adebayo et al. (2018, Sec. 3) compare with SSIM and
+    normalised map is what Adebayo et al. (2018) compare with SSIM and
     rank correlation. An all-zero map stays zero.
 
     ``(N, C, H, W)`` -> ``(N, 1, H, W)`` in ``[0, 1]``.

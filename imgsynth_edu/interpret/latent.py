@@ -70,7 +70,7 @@ def ganspace_directions(
     seed: int = 0,
     batch_size: int = 500,
 ) -> LatentDirections:
-    """Principal latent directions of ``generator`` at ``layer`` (GANSpace, Härkönen et al. 2020, Sec. 2.2).
+    """Principal latent directions of ``generator`` at ``layer`` (GANSpace, Härkönen et al. 2020, Sec. 2).
 
     .. math::
         Y - \\mu = S\\, \\Sigma\\, V^\\top \\;(\\text{SVD}),\\quad

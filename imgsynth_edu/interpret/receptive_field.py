@@ -2,8 +2,8 @@
 
 The **receptive field** of an output unit is the set of input pixels that can
 change it. It follows from the layers alone (Araujo, Norris & Sim 2019,
-"Computing receptive fields of convolutional neural networks", Distill,
-eq. 2): with kernel sizes ``k_l``, dilations ``d_l`` and the *jump*
+"Computing receptive fields of convolutional neural networks", Distill):
+with kernel sizes ``k_l``, dilations ``d_l`` and the *jump*
 ``J_{l-1}`` (how many input pixels lie between two neighbouring units
 before layer ``l``; the product of the strides so far),
 
@@ -322,7 +322,7 @@ def _smallest_square(weights: torch.Tensor, mass: float) -> tuple[int, tuple[int
 def effective_receptive_field(
     model: nn.Module, inputs: torch.Tensor, *, output_pixel: tuple[int, int] | None = None, mass: float = 0.95
 ) -> EffectiveReceptiveField:
-    """Measure the effective receptive field (Luo, Li, Urtasun & Zemel 2016, Sec. 2).
+    """Measure the effective receptive field (Luo, Li, Urtasun & Zemel 2016).
 
     .. math::
         G(i, j) = \\frac{1}{N} \\sum_{n} \\sum_{c} \\left|

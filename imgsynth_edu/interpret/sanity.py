@@ -2,19 +2,27 @@
 
 An explanation of a *model* must depend on the model. Adebayo, Gilmer,
 Muelly, Goodfellow, Hardt & Kim ("Sanity checks for saliency maps",
-NeurIPS 2018, Sec. 3.1) destroy what the network learned, layer by layer,
+NeurIPS 2018) destroy what the network learned, layer by layer,
 and watch the map:
 
 * **cascading randomisation**: re-initialise the top layer (the logits),
   then also the one below it, and so on down to the first layer;
 * after each step recompute the map on the same input and compare it with the
   original map: SSIM of the normalised absolute maps and Spearman rank
-  correlation of their values (the paper's Fig. 2 and 4);
+  correlation of their values (the paper's Fig. 2 shows the maps);
 * a method whose maps stay similar when every weight is random *fails*: it
   shows the input (edges, strokes), not what the model learned. The paper
-  finds that an edge detector (which ignores the model) and, in part,
-  gradient ⊙ input and guided back-propagation fail, and that the plain
-  gradient passes.
+  finds that guided back-propagation and guided Grad-CAM fail and that the
+  plain gradient and Grad-CAM pass; an edge detector, which ignores the model,
+  is the extreme case (its Fig. 1); methods that multiply by the input
+  (gradient ⊙ input, integrated gradients) keep the input's imprint.
+
+A baseline matters as much as the method: on black-background digits with a
+black baseline (gradient ⊙ input has one built in), ``x - x' = 0`` on every
+background pixel, so integrated gradients, gradient ⊙ input and occlusion are
+0 there whatever the weights, and their maps stay rank-correlated with the
+original ones. With a grey baseline, integrated gradients and occlusion
+change with the weights.
 
 Here a *layer* is a module that owns parameters itself (a convolution, a
 linear layer, a PReLU, a batch-norm), and "top" means called last in the
@@ -176,7 +184,7 @@ def cascading_randomisation(
     *,
     seed: int = 0,
 ) -> RandomisationResult:
-    """The cascading model-parameter randomisation test (Adebayo et al. 2018, Sec. 3.1, Fig. 2).
+    """The cascading model-parameter randomisation test (Adebayo et al. 2018, Fig. 2).
 
     For ``k = 1 .. L``: re-initialise the top ``k`` layers of a copy of the
     model (see the module docstring), recompute every method's map ``Â_k`` on
