@@ -17,13 +17,17 @@ every public boundary.
 
 __version__ = "0.1.0"
 
-from .utils import get_device, is_quick_mode, mode_banner, quick_or_full, seed_everything
+from .claims import ClaimError, claim
+from .utils import get_device, is_quick_mode, mode_banner, quick_or_full, run_mode, seed_everything
 
 __all__ = [
+    "ClaimError",
     "__version__",
+    "claim",
     "get_device",
     "is_quick_mode",
     "mode_banner",
     "quick_or_full",
+    "run_mode",
     "seed_everything",
 ]

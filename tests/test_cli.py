@@ -17,7 +17,7 @@ from imgsynth_edu.data import DatasetUnavailableError
 def test_console_script_info_runs():
     script = Path(sys.executable).parent / "imgsynth-edu"  # installed beside this Python by pip
     assert script.is_file(), f"console script missing: {script} (is the package installed?)"
-    env = {**os.environ, "IMGSYNTH_QUICK": "1", "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "IMGSYNTH_MODE": "quick", "OMP_NUM_THREADS": "1"}
     result = subprocess.run([str(script), "info"], capture_output=True, text=True, timeout=180, env=env)
     assert result.returncode == 0, result.stderr
     assert f"imgsynth-edu {__version__} | Python" in result.stdout
@@ -25,10 +25,10 @@ def test_console_script_info_runs():
 
 
 def test_main_info(capsys, monkeypatch):
-    monkeypatch.delenv("IMGSYNTH_QUICK", raising=False)
+    monkeypatch.setenv("IMGSYNTH_MODE", "full")
     assert cli.main(["info"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"imgsynth-edu {__version__} | Python") and "FULL mode" in out
+    assert out.startswith(f"imgsynth-edu {__version__} | Python") and "FULL mode (set by IMGSYNTH_MODE=full)" in out
 
 
 def test_main_without_a_command_prints_help(capsys):

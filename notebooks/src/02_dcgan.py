@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 02 · DCGAN: convolutional GANs on digits, latent walks, failure modes and scores
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/imgsynth-edu/imgsynth-edu/blob/main/notebooks/02_dcgan.ipynb)
+# {{COLAB_BADGE}}
 #
 # Lesson 01 played the GAN game on 2-D points. DCGAN (Radford, Metz & Chintala, 2016) made it work
 # on images with a handful of architecture rules: transposed convolutions to upsample, strided
@@ -30,10 +30,10 @@
 # Setup: on Colab, install the course package (Colab's torch, numpy and ipywidgets are kept).
 import sys
 if "google.colab" in sys.modules:
-    %pip install --quiet "imgsynth-edu @ git+https://github.com/imgsynth-edu/imgsynth-edu"
+    %pip install --quiet "{{INSTALL_SPEC}}"
 %matplotlib inline
 import imgsynth_edu as ise
-print(ise.mode_banner())
+print(ise.mode_banner("02_dcgan"))
 device = ise.get_device()
 ise.seed_everything(0)
 
