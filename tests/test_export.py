@@ -30,7 +30,7 @@ from imgsynth_edu.export import (
     verify_onnx,
 )
 from imgsynth_edu.models.srresnet import SRResNet, receptive_field_radius, upscale_tiled
-from imgsynth_edu.training.sr import evaluate_sr
+from imgsynth_edu.evaluation import evaluate_sr
 
 INT8_PSNR_LOSS_BOUND_DB = 0.1  # measured 0.025 dB on the held-out photos; 4× margin
 
