@@ -67,28 +67,28 @@ def test_evaluate_burst_table_and_determinism(image_folder, tmp_path, capsys):
 def test_evaluate_burst_refuses_a_model_of_another_scale(image_folder, tmp_path, capsys):
     checkpoint = _checkpoint(tmp_path, 2)
     code = cli.main(["evaluate-burst", "--images", str(image_folder), "--scale", "4", "--checkpoint", checkpoint])
-    assert code == 1
+    assert code == 2
     assert "scale=4 does not match" in capsys.readouterr().err
 
 
 def test_evaluate_burst_bad_arguments(image_folder, tmp_path, capsys):
     checkpoint = _checkpoint(tmp_path, 4)
-    assert cli.main(["evaluate-burst", "--images", str(tmp_path / "missing"), "--checkpoint", checkpoint]) == 1
+    assert cli.main(["evaluate-burst", "--images", str(tmp_path / "missing"), "--checkpoint", checkpoint]) == 2
     assert "--images" in capsys.readouterr().err
-    assert cli.main(["evaluate-burst", "--images", str(image_folder), "--frames", "0", "--checkpoint", checkpoint]) == 1
+    assert cli.main(["evaluate-burst", "--images", str(image_folder), "--frames", "0", "--checkpoint", checkpoint]) == 2
     assert "--frames" in capsys.readouterr().err
-    assert cli.main(["evaluate-burst", "--images", str(image_folder), "--scale", "5", "--checkpoint", checkpoint]) == 1
+    assert cli.main(["evaluate-burst", "--images", str(image_folder), "--scale", "5", "--checkpoint", checkpoint]) == 2
     assert "--scale must be one of (2, 3, 4, 8)" in capsys.readouterr().err
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert cli.main(["evaluate-burst", "--images", str(empty), "--checkpoint", checkpoint]) == 1
+    assert cli.main(["evaluate-burst", "--images", str(empty), "--checkpoint", checkpoint]) == 2
     assert f"images folder {str(empty)!r} holds no image files" in capsys.readouterr().err
 
 
 def test_evaluate_burst_refuses_a_checkpoint_without_its_card(image_folder, tmp_path, capsys):
     checkpoint = _checkpoint(tmp_path, 4)
     (tmp_path / "tiny-x4.json").unlink()  # the card says how to build the model: it is never guessed
-    assert cli.main(["evaluate-burst", "--images", str(image_folder), "--checkpoint", checkpoint]) == 1
+    assert cli.main(["evaluate-burst", "--images", str(image_folder), "--checkpoint", checkpoint]) == 2
     assert "has no card tiny-x4.json beside it" in capsys.readouterr().err
 
 
@@ -96,7 +96,7 @@ def test_evaluate_burst_refuses_a_model_that_is_not_a_burst_model(image_folder, 
     path = tmp_path / "classifier.pt"
     save_state_dict(pretrained.load("digit-classifier").state_dict(), path)
     path.with_suffix(".json").write_text(json.dumps(pretrained.card("digit-classifier")))
-    assert cli.main(["evaluate-burst", "--images", str(image_folder), "--checkpoint", str(path)]) == 1
+    assert cli.main(["evaluate-burst", "--images", str(image_folder), "--checkpoint", str(path)]) == 2
     assert "is not a burst model" in capsys.readouterr().err
 
 

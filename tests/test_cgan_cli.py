@@ -36,5 +36,5 @@ def test_train_inpainting_writes_weights_and_margins(tmp_path):
 
 
 def test_bad_out_path_is_a_clear_error(tmp_path, capsys):
-    assert main(["train", "cgan", "--steps", "1", "--out", str(tmp_path / "model.bin")]) == 1
+    assert main(["train", "cgan", "--steps", "1", "--out", str(tmp_path / "model.bin")]) == 2
     assert "--out must end in .pt" in capsys.readouterr().err

@@ -56,7 +56,7 @@ def test_main_without_a_command_prints_help(capsys):
         cli.main(["no-such-command"])
 
 
-def test_main_turns_library_errors_into_a_message_and_exit_code_1(capsys, monkeypatch):
+def test_main_turns_library_errors_into_a_message_and_exit_code_2(capsys, monkeypatch):
     module = types.ModuleType("imgsynth_edu._cli_test_failing")
 
     def run_offline(args):
@@ -72,7 +72,7 @@ def test_main_turns_library_errors_into_a_message_and_exit_code_1(capsys, monkey
     module.register = register
     monkeypatch.setitem(sys.modules, module.__name__, module)
     monkeypatch.setattr(cli, "COMMAND_MODULES", [*cli.COMMAND_MODULES, module])
-    assert cli.main(["offline"]) == 1
-    assert "imgsynth-edu offline: error: no network: use 'shapes'" in capsys.readouterr().err
-    assert cli.main(["bad"]) == 1
-    assert "imgsynth-edu bad: error: --steps must be positive" in capsys.readouterr().err
+    assert cli.main(["offline"]) == 2
+    assert "imgsynth-edu: error: no network: use 'shapes'" in capsys.readouterr().err
+    assert cli.main(["bad"]) == 2
+    assert "imgsynth-edu: error: --steps must be positive" in capsys.readouterr().err

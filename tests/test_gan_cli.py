@@ -48,11 +48,11 @@ def test_sample_pretrained(tmp_path):
 
 
 def test_bad_arguments(tmp_path, capsys):
-    assert main(["sample", "--pretrained", "no-such-model", "--out", str(tmp_path / "g.png")]) == 1
+    assert main(["sample", "--pretrained", "no-such-model", "--out", str(tmp_path / "g.png")]) == 2
     assert "no-such-model" in capsys.readouterr().err
-    assert main(["sample", "--pretrained", "digit-classifier", "--n", "0", "--out", str(tmp_path / "g.png")]) == 1
+    assert main(["sample", "--pretrained", "digit-classifier", "--n", "0", "--out", str(tmp_path / "g.png")]) == 2
     assert "--n" in capsys.readouterr().err
-    assert main(["train", "dcgan", "--steps", "1", "--out", str(tmp_path / "x.bin")]) == 1
+    assert main(["train", "dcgan", "--steps", "1", "--out", str(tmp_path / "x.bin")]) == 2
     assert "--out" in capsys.readouterr().err
 
 

@@ -44,5 +44,5 @@ def test_train_classifier_writes_state_dict_and_card(tmp_path, tiny_digits, caps
 
 
 def test_train_classifier_rejects_a_bad_out_path(tmp_path, capsys):
-    assert main(["train", "classifier", "--out", str(tmp_path / "clf.pth")]) == 1
+    assert main(["train", "classifier", "--out", str(tmp_path / "clf.pth")]) == 2
     assert "--out must end in .pt" in capsys.readouterr().err

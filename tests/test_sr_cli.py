@@ -98,17 +98,17 @@ def test_upscale_16_bit_png_keeps_16_bits(tiny_model, tmp_path, planes):
 def test_upscale_refuses_non_images_and_unreadable_files(tiny_model, tmp_path, capsys):
     text = tmp_path / "notes.png"
     text.write_text("this is not an image")
-    assert _upscale(tiny_model, text, tmp_path / "a.png") == 1
+    assert _upscale(tiny_model, text, tmp_path / "a.png") == 2
     assert "not an image" in capsys.readouterr().err
     good = tmp_path / "good.png"
     Image.fromarray((_smooth(16, 16, 3) * 255).astype(np.uint8)).save(good)
     truncated = tmp_path / "truncated.png"
     truncated.write_bytes(good.read_bytes()[:60])
-    assert _upscale(tiny_model, truncated, tmp_path / "b.png") == 1
+    assert _upscale(tiny_model, truncated, tmp_path / "b.png") == 2
     assert "truncated.png" in capsys.readouterr().err
-    assert _upscale(tiny_model, tmp_path / "missing.png", tmp_path / "c.png") == 1
+    assert _upscale(tiny_model, tmp_path / "missing.png", tmp_path / "c.png") == 2
     assert "does not exist" in capsys.readouterr().err
-    assert _upscale(tiny_model, good, tmp_path / "d.xyz") == 1
+    assert _upscale(tiny_model, good, tmp_path / "d.xyz") == 2
     assert "must end in" in capsys.readouterr().err
     assert not any((tmp_path / name).exists() for name in ("a.png", "b.png", "c.png", "d.xyz"))
 
@@ -124,7 +124,7 @@ def test_upscale_never_leaves_a_half_written_file(tiny_model, tmp_path, monkeypa
 
     monkeypatch.setattr(png.Writer, "write_array", write_half_then_fail)
     with pytest.raises(KeyboardInterrupt):
-        _upscale(tiny_model, src, dst)
+        _upscale(tiny_model, src, dst, "--overwrite")
     assert dst.read_bytes() == b"previous result"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png", "out.png", "tiny.json", "tiny.pt"]
 
@@ -133,7 +133,7 @@ def test_a_checkpoint_needs_its_card(tiny_model, tmp_path, capsys):
     src = tmp_path / "in.png"
     Image.fromarray((_smooth(8, 8, 3) * 255).astype(np.uint8)).save(src)
     tiny_model.with_suffix(".json").unlink()
-    assert _upscale(tiny_model, src, tmp_path / "o.png") == 1
+    assert _upscale(tiny_model, src, tmp_path / "o.png") == 2
     assert "has no card tiny.json beside it" in capsys.readouterr().err
 
 
@@ -141,7 +141,7 @@ def test_upscale_checks_the_scale_against_the_model(tiny_model, tmp_path, capsys
     src = tmp_path / "in.png"
     Image.fromarray((_smooth(8, 8, 3) * 255).astype(np.uint8)).save(src)
     code = main(["upscale", str(src), str(tmp_path / "o.png"), "--scale", "4", "--checkpoint", str(tiny_model)])
-    assert code == 1 and "×2" in capsys.readouterr().err
+    assert code == 2 and "×2" in capsys.readouterr().err
 
 
 def test_evaluate_sr_json_is_one_object(tiny_model, tmp_path, capsys):
@@ -169,7 +169,7 @@ def test_evaluate_sr_json_is_one_object(tiny_model, tmp_path, capsys):
 def test_evaluate_sr_refuses_an_empty_folder(tiny_model, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     code = main(["evaluate-sr", "--images", str(tmp_path / "empty"), "--scale", "2", "--checkpoint", str(tiny_model)])
-    assert code == 1 and "no image files" in capsys.readouterr().err
+    assert code == 2 and "no image files" in capsys.readouterr().err
 
 
 def test_train_srresnet_writes_a_loadable_model_and_card_and_resumes(tmp_path, capsys):

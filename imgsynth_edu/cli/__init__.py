@@ -49,5 +49,5 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (ValueError, TypeError, FileNotFoundError, OSError, DatasetUnavailableError, DownloadError) as error:
-        print(f"imgsynth-edu {args.command}: error: {error}", file=sys.stderr)
-        return 1
+        print(f"imgsynth-edu: error: {error}", file=sys.stderr)
+        return 2

@@ -67,6 +67,7 @@ def register(commands, train_commands) -> None:
     train.add_argument("--threads", type=int, default=None, help="torch CPU threads (e.g. 1 on a shared machine)")
     cards.add_device_argument(train)
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    cards.add_overwrite_argument(train)
     train.set_defaults(func=run_train)
 
 
@@ -137,14 +138,14 @@ def run_train(args) -> int:
         raise ValueError(f"--threads must be >= 1, got {args.threads}")
     if args.steps < 1:
         raise ValueError(f"--steps must be >= 1, got {args.steps}")
-    out = cards.start_training(args)
+    state = Path(args.state) if args.state else Path(args.out).with_suffix(".state")
+    out = cards.start_training(args, state=state)
     arguments = {"scale": args.scale, "features": args.features}
     model = BurstSR(**arguments)
     dataset = BurstDataset(
         photo_set("train"), frames=args.frames, scale=args.scale, patch_size=args.patch_size,
         length=100_000, seed=args.seed,
     )
-    state = Path(args.state) if args.state else out.with_suffix(".state")
     trainer = RestorationTrainer(
         model, dataset, device=args.device, batch_size=args.batch_size, lr=args.lr,
         lr_milestones=(int(0.6 * args.steps), int(0.85 * args.steps)),

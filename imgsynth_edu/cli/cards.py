@@ -29,7 +29,9 @@ from ..utils import atomic_write, save_state_dict, seed_everything
 __all__ = [
     "add_device_argument",
     "add_model_arguments",
+    "add_overwrite_argument",
     "check_out",
+    "claim_outputs",
     "hardware",
     "load_model",
     "reproduce_command",
@@ -72,12 +74,89 @@ def check_out(path: str) -> Path:
     return out
 
 
-def start_training(args: argparse.Namespace) -> Path:
-    """What a ``train`` command does first: check ``--out``, set ``--threads``, seed everything with ``--seed``.
+def _same_file(first: Path, second: Path) -> bool:
+    """True when two paths name one file: equal once resolved (``./a.png`` is ``a.png``), or hard links."""
+    if first.resolve() == second.resolve():
+        return True
+    try:
+        return first.exists() and second.exists() and os.path.samefile(first, second)
+    except OSError:
+        return False
 
-    Returns ``--out`` as a path.
+
+def claim_outputs(outputs: dict[str, str | Path], inputs: dict[str, str | Path | None] | None = None, *,
+                  overwrite: bool = False, replaceable: Sequence[str] = ()) -> None:
+    """Refuse, before any work is done, a command that would destroy data.
+
+    ``outputs`` and ``inputs`` map a label for the message (``"--out"``, ``"its card"``,
+    ``"input"``) to a path; an input of ``None`` is skipped. Raises ``ValueError`` with one
+    clear line when
+
+    * an output is one of the inputs (``upscale a.png ./a.png``): never allowed, not even
+      with ``--overwrite``;
+    * two outputs are one file (the weights and the card, the weights and the training state);
+    * an output exists already and neither ``overwrite`` is set nor its label is in
+      ``replaceable`` (``train ... --resume`` may replace the model file and card of the run
+      it continues).
+
+    Every output is then written atomically (:func:`imgsynth_edu.utils.atomic_write`), so a
+    refused or interrupted command leaves every file as it was.
+    """
+    output_paths = {label: Path(path) for label, path in outputs.items()}
+    input_paths = {label: Path(path) for label, path in (inputs or {}).items() if path is not None}
+    for out_label, out_path in output_paths.items():
+        for in_label, in_path in input_paths.items():
+            if _same_file(out_path, in_path):
+                raise ValueError(f"{out_label} {str(out_path)!r} is the same file as {in_label} {str(in_path)!r}: "
+                                 f"a command never writes over its own input; choose another output path")
+    labels = list(output_paths)
+    for index, first in enumerate(labels):
+        for second in labels[index + 1:]:
+            if _same_file(output_paths[first], output_paths[second]):
+                raise ValueError(f"{first} and {second} would be the same file {str(output_paths[first])!r}: "
+                                 f"choose another output path")
+    for label, path in output_paths.items():
+        if path.exists() and not overwrite and label not in replaceable:
+            raise ValueError(f"{label} {str(path)!r} exists already: pass --overwrite to replace it")
+
+
+def add_overwrite_argument(parser: argparse.ArgumentParser) -> None:
+    """``--overwrite``: replace output files that exist already (an input is never overwritten)."""
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace output files that exist already (never an input file)")
+
+
+def claim_training_outputs(args: argparse.Namespace, out: Path, state: Path | None = None) -> None:
+    """:func:`claim_outputs` for a ``train`` command: the model file, its card and its training state.
+
+    The inputs are the files the command reads (``--init-checkpoint`` and its card,
+    ``--resume PATH``). Resuming (``--resume``) may replace the model file and card of
+    the run it continues, and reads ``state`` rather than clobbering it; without
+    ``--resume`` an existing training state is refused (pass ``--resume`` to continue
+    it, or ``--overwrite`` to start afresh).
+    """
+    resuming = bool(getattr(args, "resume", None))
+    outputs = {"--out": out, "its card": out.with_suffix(".json")}
+    if state is not None:
+        outputs["the training state"] = state
+    init = getattr(args, "init_checkpoint", None)
+    resume_path = args.resume if isinstance(getattr(args, "resume", None), str) else None
+    inputs = {"--init-checkpoint": init, "the card of --init-checkpoint": Path(init).with_suffix(".json") if init else None,
+              "--resume": resume_path}
+    if resume_path is not None and state is not None and _same_file(Path(resume_path), state):
+        del inputs["--resume"]  # continuing a run from its own training state is what --resume is for
+    replaceable = ["--out", "its card", "the training state"] if resuming else []
+    claim_outputs(outputs, inputs, overwrite=getattr(args, "overwrite", False), replaceable=replaceable)
+
+
+def start_training(args: argparse.Namespace, state: Path | None = None) -> Path:
+    """What a ``train`` command does first: check ``--out`` and claim the outputs, set ``--threads``, seed with ``--seed``.
+
+    ``state`` is the training-state checkpoint the command writes (if any); see
+    :func:`claim_training_outputs`. Returns ``--out`` as a path.
     """
     out = check_out(args.out)
+    claim_training_outputs(args, out, state)
     if getattr(args, "threads", None):
         torch.set_num_threads(args.threads)
     seed_everything(args.seed)

@@ -22,6 +22,8 @@ Lesson: ``03_conditional_gan.ipynb``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from ..data import get_dataset
@@ -55,6 +57,7 @@ def register(commands, train_commands) -> None:
     conditional.add_argument("--checkpoint-every", type=int, default=0, help="save a resumable checkpoint every N steps")
     conditional.add_argument("--resume", default=None, help="resume from this training checkpoint")
     conditional.add_argument("--out", required=True, help="output .pt path (a .json card is written beside it)")
+    cards.add_overwrite_argument(conditional)
     conditional.set_defaults(func=train_cgan)
 
     inpaint = train_commands.add_parser(
@@ -79,11 +82,12 @@ def register(commands, train_commands) -> None:
     inpaint.add_argument("--checkpoint-every", type=int, default=0)
     inpaint.add_argument("--resume", default=None)
     inpaint.add_argument("--out", required=True, help="output .pt path (a .json card is written beside it)")
+    cards.add_overwrite_argument(inpaint)
     inpaint.set_defaults(func=train_inpainting)
 
 
 def train_cgan(args) -> int:
-    out = cards.start_training(args)
+    out = cards.start_training(args, state=Path(args.out).with_suffix(".ckpt") if args.checkpoint_every else None)
     data = get_dataset(args.data, "train")
     channels, size, _ = data[0][0].shape
     num_classes = len(data.classes)
@@ -130,7 +134,7 @@ def train_cgan(args) -> int:
 
 
 def train_inpainting(args) -> int:
-    out = cards.start_training(args)
+    out = cards.start_training(args, state=Path(args.out).with_suffix(".ckpt") if args.checkpoint_every else None)
     base = get_dataset(args.data, "train")
     channels = base[0][0].shape[0]
     data = InpaintingDataset(base, kind=args.masks, seed=args.seed, copies=args.masks_per_image)

@@ -37,6 +37,7 @@ def register(commands, train_commands) -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     cards.add_device_argument(parser)
     parser.add_argument("--out", required=True, help="output .pt path (its .json card is written beside it)")
+    cards.add_overwrite_argument(parser)
     parser.set_defaults(func=train_classifier_command)
 
 

@@ -55,6 +55,7 @@ def register(commands, train_commands) -> None:
     dcgan.add_argument("--checkpoint-every", type=int, default=0, help="save a resumable checkpoint every N steps")
     dcgan.add_argument("--resume", default=None, help="resume from this training checkpoint")
     dcgan.add_argument("--out", required=True, help="output .pt path (a .json card is written beside it)")
+    cards.add_overwrite_argument(dcgan)
     dcgan.set_defaults(func=train_dcgan)
 
     toy = train_commands.add_parser("toy-gan", help="train the 2-D toy GAN (lesson 01) on a ring or grid of Gaussians")
@@ -64,6 +65,7 @@ def register(commands, train_commands) -> None:
     toy.add_argument("--lr", type=float, default=1e-3)
     toy.add_argument("--seed", type=int, default=0)
     toy.add_argument("--out", required=True, help="output .pt path of the generator (its .json card is written beside it)")
+    cards.add_overwrite_argument(toy)
     toy.set_defaults(func=train_toy)
 
     sample = commands.add_parser("sample", help="sample a grid of images from a generator")
@@ -71,6 +73,7 @@ def register(commands, train_commands) -> None:
     sample.add_argument("--n", type=int, default=64, help="number of images (default 64)")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--out", required=True, help="output image (.png)")
+    cards.add_overwrite_argument(sample)
     sample.set_defaults(func=sample_grid)
 
     evaluate = commands.add_parser(
@@ -84,7 +87,7 @@ def register(commands, train_commands) -> None:
 
 
 def train_dcgan(args) -> int:
-    out = cards.start_training(args)
+    out = cards.start_training(args, state=Path(args.out).with_suffix(".ckpt") if args.checkpoint_every else None)
     data = get_dataset(args.data, "train")
     channels, size, _ = data[0][0].shape
     arguments = {"latent_dim": args.latent_dim, "image_size": size, "channels": channels, "width": args.width}
@@ -156,6 +159,7 @@ def train_toy(args) -> int:
 def sample_grid(args) -> int:
     check_positive_int(args.n, "--n")
     check_writable_suffix(args.out)
+    cards.claim_outputs({"--out": args.out}, {"--checkpoint": args.checkpoint}, overwrite=args.overwrite)
     generator, _, label = cards.load_model(args, default="dcgan-mnist")
     if not hasattr(generator, "sample"):
         raise ValueError(f"{label!r} is not a generator (it has no sample method)")

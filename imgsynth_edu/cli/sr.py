@@ -68,6 +68,7 @@ def register(commands, train_commands) -> None:
     cards.add_model_arguments(upscale, default="srresnet-x<scale>")
     upscale.add_argument("--tile", type=int, default=256, help="low-resolution tile size (memory bound)")
     cards.add_device_argument(upscale)
+    cards.add_overwrite_argument(upscale)
     upscale.set_defaults(func=run_upscale)
     # ---- evaluate-sr -------------------------------------------------------
     evaluate = commands.add_parser(
@@ -102,6 +103,7 @@ def _add_training_arguments(parser, default_steps: int, default_lr: float) -> No
     cards.add_device_argument(parser)
     parser.add_argument("--no-eval", action="store_true", help="skip scoring the held-out photos at the end")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    cards.add_overwrite_argument(parser)
 
 
 def _load_model(args, device) -> tuple[torch.nn.Module, str]:
@@ -164,7 +166,7 @@ _COMMON_OPTIONS = ["out", "scale", "steps", "batch-size", "patch-size", "lr", "p
 
 
 def run_train_srresnet(args) -> int:
-    cards.check_out(args.out)
+    cards.claim_training_outputs(args, cards.check_out(args.out), _state_path(args))
     if args.threads:
         torch.set_num_threads(args.threads)
     device = get_device(args.device)
@@ -200,7 +202,7 @@ def run_train_srresnet(args) -> int:
 
 
 def run_train_srgan(args) -> int:
-    cards.check_out(args.out)
+    cards.claim_training_outputs(args, cards.check_out(args.out), _state_path(args))
     if args.threads:
         torch.set_num_threads(args.threads)
     device = get_device(args.device)
@@ -242,6 +244,8 @@ def run_train_srgan(args) -> int:
 # ----------------------------------------------------------------------------
 def run_upscale(args) -> int:
     check_writable_suffix(args.output)
+    cards.claim_outputs({"output": args.output}, {"the input": args.input, "--checkpoint": args.checkpoint},
+                        overwrite=args.overwrite)
     device = get_device(args.device)
     image = read_image(args.input)  # refuses a non-image with a clear error, before loading any model
     model, label = _load_model(args, device)
