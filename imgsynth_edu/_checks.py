@@ -165,6 +165,19 @@ def check_positive_int(value, name: str) -> int:
     return value
 
 
+def check_positive_number(value, name: str) -> float:
+    """Raise unless ``value`` is a finite number > 0 (a learning rate: 0 learns nothing, inf or NaN writes NaN weights)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a number, got bool")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}") from None
+    if not 0 < number < float("inf"):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return number
+
+
 def check_non_negative(value, name: str) -> float:
     """Raise unless ``value`` is a finite number >= 0."""
     try:

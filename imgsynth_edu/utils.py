@@ -102,9 +102,13 @@ def get_device(prefer: str | None = None) -> torch.device:
         available.insert(1 if available[0] == "cuda" else 0, "mps")
     if prefer is None:
         return torch.device(available[0])
-    kind = torch.device(prefer).type
+    try:
+        kind = torch.device(prefer).type
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device {prefer!r} is not a device name (such as 'cpu', 'cuda', 'cuda:1' or 'mps'); "
+                         f"available here: {available}") from None
     if kind not in available:
-        raise ValueError(f"prefer={prefer!r} is not available here; available devices: {available}")
+        raise ValueError(f"device {prefer!r} is not available here; available devices: {available}")
     return torch.device(prefer)
 
 

@@ -8,8 +8,6 @@ import sys
 import types
 from pathlib import Path
 
-import pytest
-
 from imgsynth_edu import __version__, cli
 from imgsynth_edu.data import DatasetUnavailableError
 
@@ -52,8 +50,7 @@ def test_main_without_a_command_prints_help(capsys):
     assert "usage: imgsynth-edu" in capsys.readouterr().out
     assert cli.main(["train"]) == 2
     assert "WHAT" in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        cli.main(["no-such-command"])
+    assert cli.main(["no-such-command"]) == 2
 
 
 def test_main_turns_library_errors_into_a_message_and_exit_code_2(capsys, monkeypatch):

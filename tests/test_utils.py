@@ -92,7 +92,7 @@ def test_get_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
 def test_get_device_refuses_an_unavailable_preference(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
-    with pytest.raises(ValueError, match=r"^prefer='cuda' .*\['cpu'\]"):
+    with pytest.raises(ValueError, match=r"^device 'cuda' .*\['cpu'\]"):
         get_device(prefer="cuda")
     assert get_device(prefer="cpu") == torch.device("cpu")
 

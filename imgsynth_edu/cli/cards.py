@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import shlex
@@ -30,6 +31,7 @@ __all__ = [
     "add_device_argument",
     "add_model_arguments",
     "add_overwrite_argument",
+    "check_numeric_arguments",
     "check_out",
     "claim_outputs",
     "hardware",
@@ -40,6 +42,40 @@ __all__ = [
     "timed_fit",
     "write_card",
 ]
+
+
+#: The rule of every numeric option, by its name: each command's options are checked against this table
+#: before the command runs (:func:`check_numeric_arguments`), so ``--lr 0`` or ``--steps -5`` is one clear error
+#: naming the option, in every command, including the ones added later.
+POSITIVE_NUMBERS = ("lr",)  # finite and > 0
+NON_NEGATIVE_NUMBERS = ("adversarial_weight", "l1_weight")  # finite and >= 0 (0 turns the term off)
+POSITIVE_INTS = ("steps", "batch_size", "patch_size", "n", "epochs", "frames", "n_per_class", "masks_per_image",
+                 "threads", "blocks", "channels", "features", "latent_dim", "width", "d_channels", "tile",
+                 "n_critic", "eval_images", "depth")
+NON_NEGATIVE_INTS = ("seed", "checkpoint_every", "max_shift")
+OPEN_UNIT_INTERVAL = ("ema_decay",)  # in (0, 1)
+
+
+def _option(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def check_numeric_arguments(args: argparse.Namespace) -> None:
+    """Check every numeric option of ``args`` that is set against the table above; raise ``ValueError`` naming it."""
+    for dest, value in vars(args).items():
+        if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        finite = math.isfinite(value)
+        if dest in POSITIVE_NUMBERS and not (finite and value > 0):
+            raise ValueError(f"{_option(dest)} must be a finite number > 0, got {value!r}")
+        if dest in NON_NEGATIVE_NUMBERS and not (finite and value >= 0):
+            raise ValueError(f"{_option(dest)} must be a finite number >= 0, got {value!r}")
+        if dest in POSITIVE_INTS and value < 1:
+            raise ValueError(f"{_option(dest)} must be a positive integer, got {value!r}")
+        if dest in NON_NEGATIVE_INTS and value < 0:
+            raise ValueError(f"{_option(dest)} must be an integer >= 0, got {value!r}")
+        if dest in OPEN_UNIT_INTERVAL and not 0 < value < 1:
+            raise ValueError(f"{_option(dest)} must be a number strictly between 0 and 1, got {value!r}")
 
 
 def hardware(device: torch.device) -> str:
@@ -204,4 +240,10 @@ def load_model(args: argparse.Namespace, default: str, device: str | torch.devic
         path = Path(args.checkpoint)
         return pretrained.load_file(path, device), pretrained.read_card(path), args.checkpoint
     name = getattr(args, "pretrained", None) or default
+    if name not in pretrained.available():
+        if getattr(args, "pretrained", None):
+            raise ValueError(f"--pretrained {name!r} is not a bundled model; bundled: {', '.join(pretrained.available())}")
+        scale = f" for --scale {args.scale}" if getattr(args, "scale", None) is not None else ""
+        raise ValueError(f"no bundled model{scale} (looked for {name!r}; bundled: {', '.join(pretrained.available())}): "
+                         f"pass --checkpoint PATH of a model trained for it, or another --scale")
     return pretrained.load(name, device), pretrained.card(name), name

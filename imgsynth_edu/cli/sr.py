@@ -166,9 +166,7 @@ _COMMON_OPTIONS = ["out", "scale", "steps", "batch-size", "patch-size", "lr", "p
 
 
 def run_train_srresnet(args) -> int:
-    cards.claim_training_outputs(args, cards.check_out(args.out), _state_path(args))
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    cards.start_training(args, state=_state_path(args))  # also seeds the initial weights with --seed
     device = get_device(args.device)
     arguments = {"scale": args.scale, "num_blocks": args.blocks, "channels": args.channels,
                  "batch_norm": not args.no_batch_norm, "bicubic_skip": args.bicubic_skip}
@@ -202,9 +200,7 @@ def run_train_srresnet(args) -> int:
 
 
 def run_train_srgan(args) -> int:
-    cards.claim_training_outputs(args, cards.check_out(args.out), _state_path(args))
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    cards.start_training(args, state=_state_path(args))  # also seeds the initial weights with --seed
     device = get_device(args.device)
     if args.init_checkpoint:
         generator, init_card = pretrained.load_file(args.init_checkpoint), pretrained.read_card(args.init_checkpoint)

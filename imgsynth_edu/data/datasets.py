@@ -46,7 +46,15 @@ SHAPE_CLASSES = ("circle", "square", "triangle", "cross")
 
 
 class DatasetUnavailableError(RuntimeError):
-    """A dataset could not be downloaded; the message says what to do instead."""
+    """A dataset could not be downloaded; the message says what to do instead.
+
+    ``alternative`` names the bundled dataset or image set that works offline (or None),
+    so that the command line can say it in its own words.
+    """
+
+    def __init__(self, message: str, alternative: str | None = None):
+        super().__init__(message)
+        self.alternative = alternative
 
 
 def data_home() -> Path:
@@ -213,7 +221,8 @@ def _torchvision(name: str, split: str, root: Path, download: bool):
             f"  to install it by hand, put the original files in: {folder}/"
             f"{'' if name == 'cifar10' else dataset_class.__name__ + '/raw/'}\n"
             f"  offline alternative that ships with the course: get_dataset({BUNDLED_ALTERNATIVE[name]!r}) "
-            f"(or pass fallback=True)"
+            f"(or pass fallback=True)",
+            alternative=BUNDLED_ALTERNATIVE[name],
         ) from error
     return _ToUnitTensor(base, base.classes)
 
@@ -273,7 +282,7 @@ def get_dataset(
 
 def stack_dataset(dataset: Dataset, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """The first ``limit`` items of ``dataset`` as one ``N×C×H×W`` tensor and ``N`` labels."""
-    count = len(dataset) if limit is None else min(limit, len(dataset))
+    count = len(dataset) if limit is None else min(check_positive_int(limit, "limit"), len(dataset))
     if isinstance(dataset, TensorImageDataset):
         return dataset.images[:count], dataset.labels[:count]
     pairs = [dataset[i] for i in range(count)]

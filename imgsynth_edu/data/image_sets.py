@@ -211,7 +211,8 @@ def get_image_set(
             f"  to install it by hand: put its high-resolution images in {folder}/ , or put "
             f"{source.archive.filename} in {root / 'downloads'}/ (verified and unpacked on the next call)\n"
             f"  offline alternative that ships with the course: get_image_set({source.alternative!r}) "
-            f"(= photo_set({source.alternative.split('-')[1]!r})), or pass fallback=True"
+            f"(= photo_set({source.alternative.split('-')[1]!r})), or pass fallback=True",
+            alternative=source.alternative,
         )
         if not fallback:
             raise unavailable from error

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .._checks import check_images, check_positive_int
+from .._checks import check_images, check_positive_int, check_positive_number
 from ..models.classifier import DigitClassifier
 
 __all__ = ["train_classifier"]
@@ -44,6 +44,7 @@ def train_classifier(
     check_images(images, "images", channels=(1,))
     check_positive_int(epochs, "epochs")
     check_positive_int(batch_size, "batch_size")
+    check_positive_number(lr, "lr")
     if labels.shape != (len(images),):
         raise ValueError(f"labels must have shape ({len(images)},), got {tuple(labels.shape)}")
     device = next(model.parameters()).device

@@ -160,6 +160,36 @@ def load_training_state(
     return payload["step"], payload.get("extra", {})
 
 
+#: Config fields that may differ between a run and the run it resumes: how long, how often to save and show.
+RESUMABLE_FIELDS = frozenset({"steps", "checkpoint_every", "checkpoint_path", "progress", "log_every",
+                              "sample_every"})
+
+
+def check_same_config(path: str | Path, saved: dict | None, current: dict) -> None:
+    """Refuse to resume a checkpoint with other hyper-parameters than it was trained with.
+
+    ``saved`` is the config stored in checkpoint ``path``, ``current`` the config of
+    the run that resumes it (both as ``dataclasses.asdict``). Every field except
+    :data:`RESUMABLE_FIELDS` must be equal: a resumed run with another learning rate
+    would silently keep the optimizer's old one while its card recorded the new one.
+    Raises ``ValueError`` naming each changed field with both values.
+    """
+    if not saved:
+        return  # a checkpoint written before configs were saved: nothing to compare
+    changed = []
+    for field, value in current.items():
+        if field in RESUMABLE_FIELDS or field not in saved:
+            continue
+        old = saved[field]
+        if isinstance(old, (list, tuple)) and isinstance(value, (list, tuple)):
+            old, value = list(old), list(value)
+        if old != value:
+            changed.append(f"{field} {saved[field]!r} -> {current[field]!r}")
+    if changed:
+        raise ValueError(f"cannot resume {str(path)!r} with changed hyper-parameters ({'; '.join(changed)}): "
+                         f"use the checkpoint's values, or start a new run with another output path")
+
+
 class Callback:
     """Base class: override the hooks you need. ``loop`` is the running trainer."""
 

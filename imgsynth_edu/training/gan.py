@@ -53,10 +53,17 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .._checks import check_choice, check_non_negative, check_positive_int
+from .._checks import check_choice, check_non_negative, check_positive_int, check_positive_number
 from ..losses import ADVERSARIAL_LOSSES, adversarial_losses, gradient_penalty
 from ..utils import get_device
-from .common import Callback, History, configure, load_training_state, save_training_state
+from .common import (
+    Callback,
+    History,
+    check_same_config,
+    configure,
+    load_training_state,
+    save_training_state,
+)
 
 # ----------------------------------------------------------------------------
 # The task: how a batch becomes real images, fake images and scores
@@ -177,8 +184,9 @@ class GANConfig:
         for name in ("sample_every", "checkpoint_every"):
             if getattr(self, name) != 0:
                 check_positive_int(getattr(self, name), name)
-        for name in ("lr_g", "lr_d", "gp_weight"):
-            check_non_negative(getattr(self, name), name)
+        for name in ("lr_g", "lr_d"):
+            check_positive_number(getattr(self, name), name)
+        check_non_negative(self.gp_weight, "gp_weight")
         if self.ema_decay is not None and not 0.0 < float(self.ema_decay) < 1.0:
             raise ValueError(f"ema_decay must be None or in (0, 1), got {self.ema_decay!r}")
         if self.checkpoint_every and not self.checkpoint_path:
@@ -422,9 +430,7 @@ class GANTrainer:
     def load_checkpoint(self, path: str | Path) -> int:
         """Restore a checkpoint of :meth:`save_checkpoint`; returns its step."""
         step, extra = load_training_state(path, self._modules(), {"g": self.opt_g, "d": self.opt_d})
-        saved_loss = extra.get("config", {}).get("loss")
-        if saved_loss is not None and saved_loss != self.config.loss:
-            raise ValueError(f"checkpoint {str(path)!r} was trained with loss={saved_loss!r}, not {self.config.loss!r}")
+        check_same_config(path, extra.get("config"), asdict(self.config))
         self.step = step
         self.batches.position = extra["batch_position"]
         self.history.steps = list(extra["history"]["steps"])

@@ -46,10 +46,17 @@ from torch import nn
 from torch.utils.data import Dataset, default_collate
 from tqdm.auto import tqdm
 
-from .._checks import check_non_negative, check_positive_int
+from .._checks import check_positive_int, check_positive_number
 from ..losses import d_loss_minimax, l1_loss, srgan_generator_loss
 from ..utils import get_device
-from .common import Callback, History, configure, load_training_state, save_training_state
+from .common import (
+    Callback,
+    History,
+    check_same_config,
+    configure,
+    load_training_state,
+    save_training_state,
+)
 
 __all__ = ["RestorationConfig", "RestorationTrainer", "SRGANTrainer", "train_restorer"]
 
@@ -73,7 +80,7 @@ class RestorationConfig:
     def check(self) -> RestorationConfig:
         check_positive_int(self.steps, "steps")
         check_positive_int(self.batch_size, "batch_size")
-        check_non_negative(self.lr, "lr")
+        check_positive_number(self.lr, "lr")
         if isinstance(self.checkpoint_every, bool) or not isinstance(self.checkpoint_every, int) \
                 or self.checkpoint_every < 0:
             raise ValueError(f"checkpoint_every must be an int >= 0, got {self.checkpoint_every!r}")
@@ -189,6 +196,7 @@ class RestorationTrainer:
         self.step, extra = load_training_state(
             path, self.modules(), self.optimizers(), generators={"batches": self.batch_generator}
         )
+        check_same_config(path, extra.get("config"), asdict(self.config))
         self.history.steps = list(extra.get("history", {}).get("steps", []))
         self.history.values = {k: list(v) for k, v in extra.get("history", {}).get("values", {}).items()}
         self.elapsed_s = float(extra.get("elapsed_s", 0.0))
