@@ -216,9 +216,13 @@ def write_card(model_path: str | Path, card: dict) -> Path:
 
 
 def save_model_and_card(model: torch.nn.Module, out: str | Path, card: dict) -> Path:
-    """Write ``model``'s state dict to ``out`` and ``card`` beside it, both atomically; returns the card's path."""
+    """Write ``model``'s state dict to ``out`` and ``card`` beside it, both atomically; returns the card's path.
+
+    The card records the weights' SHA-256 (``"sha256"``), which
+    :func:`imgsynth_edu.pretrained.load_file` checks on every load.
+    """
     save_state_dict({key: value.detach().cpu() for key, value in model.state_dict().items()}, out)
-    return write_card(out, card)
+    return write_card(out, {**card, "sha256": pretrained.weights_sha256(out)})
 
 
 def add_device_argument(parser: argparse.ArgumentParser) -> None:

@@ -4,8 +4,9 @@ Every bundled model is two files in ``imgsynth_edu/pretrained/weights/``:
 
 * ``NAME.pt``   - a ``state_dict`` (loaded with ``weights_only=True``);
 * ``NAME.json`` - its card: what it is, the architecture and its arguments,
-  the data it saw, the exact command that trained it, the wall time, and the
-  measured scores.
+  the data it saw, the exact command that trained it, the wall time, the
+  measured scores, and ``"sha256"``: the SHA-256 of ``NAME.pt``, checked on every
+  load so that a flipped bit or a truncated copy is refused, never half-loaded.
 
 The card's ``"architecture"`` names a class inside ``imgsynth_edu.models``
 (for example ``"imgsynth_edu.models.gan.DCGANGenerator"``) and
@@ -25,6 +26,7 @@ file): card required, architecture from the card, weights with ``weights_only=Tr
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 from pathlib import Path
@@ -35,6 +37,35 @@ from ..utils import load_state_dict
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 _ALLOWED_PREFIX = "imgsynth_edu.models."
+
+
+def weights_sha256(path: str | Path) -> str:
+    """The SHA-256 of model file ``path`` as 64 hex digits (what its card's ``"sha256"`` records)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_sha256(path: str | Path, card_dict: dict, *, required: bool = False) -> None:
+    """Refuse model file ``path`` unless its SHA-256 is the one its card records.
+
+    A card without ``"sha256"`` passes (cards written before hashes were recorded)
+    unless ``required`` (every bundled card has one). Raises ``ValueError`` naming the file.
+    """
+    expected = card_dict.get("sha256")
+    if expected is None:
+        if required:
+            raise ValueError(f"the card of model file {str(path)!r} records no sha256 of the weights")
+        return
+    if not isinstance(expected, str) or len(expected) != 64:
+        raise ValueError(f"the card of model file {str(path)!r} has a malformed sha256 {expected!r} "
+                         f"(expected 64 hex digits)")
+    actual = weights_sha256(path)
+    if actual != expected.lower():
+        raise ValueError(f"model file {str(path)!r} is not the file its card describes: its SHA-256 is "
+                         f"{actual[:12]}…, the card records {expected[:12]}… (a corrupt, truncated or changed copy)")
 
 
 def available() -> list[str]:
@@ -87,16 +118,18 @@ def build(card_dict: dict) -> torch.nn.Module:
     return model_class(**card_dict.get("arguments", {}))
 
 
-def load_file(path: str | Path, device: str | torch.device = "cpu") -> torch.nn.Module:
+def load_file(path: str | Path, device: str | torch.device = "cpu", *, require_sha256: bool = False) -> torch.nn.Module:
     """Load model file ``path`` (``NAME.pt``, a state dict) as its card ``NAME.json`` describes, in ``eval()`` mode.
 
     The one loader of a model file, used by :func:`load`, by every command and by every lesson:
 
     1. read the card beside the file (:func:`read_card`): a missing card is an
        error, never guessed;
-    2. build the architecture the card names, with its arguments (:func:`build`);
-    3. read the weights with ``weights_only=True`` (:func:`imgsynth_edu.utils.load_state_dict`);
-    4. load them strictly: weights of another architecture or size are an error.
+    2. check the file's SHA-256 against the card's ``"sha256"`` (:func:`check_sha256`;
+       required for a bundled model, checked whenever a card records one);
+    3. build the architecture the card names, with its arguments (:func:`build`);
+    4. read the weights with ``weights_only=True`` (:func:`imgsynth_edu.utils.load_state_dict`);
+    5. load them strictly: weights of another architecture or size are an error.
 
     Each failure raises one error that names the file. Returns the model on ``device``.
 
@@ -106,6 +139,7 @@ def load_file(path: str | Path, device: str | torch.device = "cpu") -> torch.nn.
     if not path.is_file():
         raise FileNotFoundError(f"model file {str(path)!r} does not exist")
     model_card = read_card(path)
+    check_sha256(path, model_card, required=require_sha256)
     try:
         model = build(model_card)
     except (TypeError, ValueError) as error:
@@ -124,7 +158,7 @@ def load_file(path: str | Path, device: str | torch.device = "cpu") -> torch.nn.
 
 def load(name: str, device: str | torch.device = "cpu") -> torch.nn.Module:
     """Bundled model ``name`` in ``eval()`` mode: :func:`load_file` of ``WEIGHTS_DIR/NAME.pt``."""
-    return load_file(_path(name, ".pt"), device)
+    return load_file(_path(name, ".pt"), device, require_sha256=True)
 
 
 def _path(name: str, suffix: str) -> Path:
