@@ -1,11 +1,15 @@
-"""Reading and writing image files at full precision: 8- and 16-bit, greyscale, RGB, alpha.
+"""Reading and writing image files at full precision: 8- and 16-bit, float, greyscale, RGB, alpha.
 
-Pillow reads most formats but turns a 16-bit RGB PNG into 8 bits, so PNG
-files go through ``pypng`` (pure Python, every PNG bit depth and colour type)
-and everything else through Pillow. Pixels come back as the course's
-``float32`` ``1×C×H×W`` tensors in ``[0, 1]`` (``value / (2^bits - 1)``), with
-the alpha channel kept apart: an upscaler restores the colour, and the alpha
-mask is a different kind of signal.
+Pillow reads most formats but turns a 16-bit RGB PNG or TIFF into 8 bits and
+clips a float TIFF, so PNG files go through ``pypng`` (pure Python, every PNG
+bit depth and colour type), TIFF files through ``tifffile`` (8- and 16-bit
+integers and floats, exactly as stored) and everything else through Pillow.
+Pixels come back as the course's ``float32`` ``1×C×H×W`` tensors in ``[0, 1]``
+(``value / (2^bits - 1)``; a float file's values as they are), with the alpha
+channel kept apart: an upscaler restores the colour, and the alpha mask is a
+different kind of signal. What cannot be read exactly is refused with a reason,
+never truncated to 8 bits or clipped: a float image with values outside
+``[0, 1]`` (or NaN), 32-bit integers, a stack of several images.
 
 Writing is atomic (:func:`imgsynth_edu.utils.atomic_write`): an interrupted
 run never leaves a half-written output file.
@@ -34,6 +38,7 @@ __all__ = [
 #: File suffixes that :func:`read_image_folder` picks up and :func:`write_image` can write.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # little/big endian, classic/BigTIFF
 
 
 @dataclass
@@ -42,7 +47,7 @@ class LoadedImage:
 
     pixels: torch.Tensor
     alpha: torch.Tensor | None
-    bit_depth: int  # 8 or 16: what the file stored (per channel)
+    bit_depth: int  # 8 or 16: what the file stored per channel (16 for a float file: the most a PNG keeps)
 
     @property
     def height(self) -> int:
@@ -71,6 +76,54 @@ def _read_png(path: Path) -> LoadedImage:
     return _from_array(array, 2**bits - 1, info["alpha"], 16 if bits > 8 else 8)
 
 
+def _from_float_array(array: np.ndarray, has_alpha: bool) -> LoadedImage:
+    """``H×W×planes`` floats, kept exactly if they lie in ``[0, 1]``; refused otherwise (never clipped)."""
+    if not np.isfinite(array).all():
+        raise ValueError("a float image with NaN or infinite values (refused: nothing is clipped or guessed)")
+    low, high = float(array.min()), float(array.max())
+    if low < 0 or high > 1:
+        raise ValueError(f"a float image with values in [{low:.4g}, {high:.4g}], outside [0, 1] "
+                         f"(refused, not clipped: rescale it to [0, 1] first)")
+    image = torch.from_numpy(array.astype(np.float32)).permute(2, 0, 1)[None]  # (1, planes, H, W)
+    alpha = image[:, -1:] if has_alpha else None
+    pixels = image[:, :-1] if has_alpha else image  # (1, C, H, W)
+    return LoadedImage(pixels.contiguous(), None if alpha is None else alpha.contiguous(), 16)
+
+
+def _read_tiff(path: Path) -> LoadedImage:
+    """A TIFF at its true precision: 8/16-bit integers as ``value / (2^bits - 1)``, floats in [0, 1] as they are."""
+    import tifffile
+
+    with tifffile.TiffFile(path) as tiff:
+        series = tiff.series[0]
+        page = tiff.pages[0]
+        photometric = page.photometric.name if page.photometric is not None else "?"
+        array = series.asarray()
+        axes = series.axes
+    if photometric not in ("MINISBLACK", "RGB"):
+        if array.dtype == np.uint8:
+            return _read_pillow(path)  # palette, CMYK, YCbCr, ... at 8 bits: Pillow converts those exactly
+        raise ValueError(f"a {array.dtype} TIFF with photometric {photometric} (only greyscale or RGB above 8 bits)")
+    if array.ndim == 2:
+        array = array[:, :, None]  # (H, W) -> (H, W, 1)
+    elif axes == "SYX" and array.ndim == 3:
+        array = np.moveaxis(array, 0, -1)  # planar (S, H, W) -> (H, W, S)
+    if array.ndim != 3 or array.shape[2] not in (1, 2, 3, 4):
+        raise ValueError(f"a TIFF of shape {array.shape} (axes {axes!r}): only one greyscale or RGB image, "
+                         f"optionally with alpha, can be read (not a stack or a multi-channel scan)")
+    has_alpha = array.shape[2] in (2, 4)
+    if array.dtype == np.bool_:
+        return _from_array(array.astype(np.uint8), 1, has_alpha, 8)
+    if array.dtype == np.uint8:
+        return _from_array(array, 255, has_alpha, 8)
+    if array.dtype == np.uint16:
+        return _from_array(array, 65535, has_alpha, 16)
+    if array.dtype.kind == "f":
+        return _from_float_array(array, has_alpha)
+    raise ValueError(f"a TIFF of {array.dtype} samples: only 8- or 16-bit unsigned integers or floats in [0, 1] "
+                     f"can be read exactly")
+
+
 def _read_pillow(path: Path) -> LoadedImage:
     from PIL import Image
 
@@ -78,8 +131,13 @@ def _read_pillow(path: Path) -> LoadedImage:
         pil.load()
         mode = pil.mode
         if mode in ("I;16", "I;16B", "I;16L", "I"):
-            array = np.asarray(pil, dtype=np.uint32)[:, :, None]  # 16-bit greyscale
-            return _from_array(np.clip(array, 0, 65535), 65535, False, 16)
+            array = np.asarray(pil, dtype=np.int64)[:, :, None]  # 16-bit (or 32-bit) greyscale
+            if array.min() < 0 or array.max() > 65535:
+                raise ValueError(f"a 32-bit integer image with values in [{array.min()}, {array.max()}] "
+                                 f"(only 8- or 16-bit images are read; refused, not clipped)")
+            return _from_array(array, 65535, False, 16)
+        if mode == "F":
+            return _from_float_array(np.asarray(pil, dtype=np.float32)[:, :, None], False)
         if mode == "P":
             pil = pil.convert("RGBA" if "transparency" in pil.info else "RGB")
         elif mode == "1":
@@ -93,7 +151,11 @@ def _read_pillow(path: Path) -> LoadedImage:
 
 
 def read_image(path: str | Path) -> LoadedImage:
-    """Read an image file (PNG at any bit depth via pypng; JPEG, BMP, TIFF, WebP via Pillow).
+    """Read an image file at its true precision (PNG via pypng, TIFF via tifffile; JPEG, BMP, WebP via Pillow).
+
+    16-bit files keep their 16 bits and float files their values; what cannot be
+    read exactly (a float image outside ``[0, 1]``, 32-bit integers, a stack) is
+    refused with the reason, never truncated or clipped.
 
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` (naming
     the file) for one that is not an image or cannot be decoded.
@@ -107,11 +169,16 @@ def read_image(path: str | Path) -> LoadedImage:
     except OSError as error:
         raise OSError(f"input image {str(path)!r} cannot be read: {error.strerror or error}") from error
     try:
-        return _read_png(path) if signature == _PNG_SIGNATURE else _read_pillow(path)
+        if signature == _PNG_SIGNATURE:
+            return _read_png(path)
+        if signature[:4] in _TIFF_SIGNATURES:
+            return _read_tiff(path)
+        return _read_pillow(path)
     except Exception as error:
         raise ValueError(
             f"input image {str(path)!r} is not an image file that can be decoded "
-            f"(PNG, JPEG, BMP, TIFF, WebP): {type(error).__name__}: {error}"
+            f"exactly (PNG, JPEG, BMP, TIFF, WebP): "
+            f"{error if isinstance(error, ValueError) else f'{type(error).__name__}: {error}'}"
         ) from error
 
 
