@@ -259,6 +259,34 @@ def check_writable_suffix(path: str | Path) -> str:
     return suffix
 
 
+#: Rows converted to integer levels at a time by :func:`write_image`: its memory beyond the
+#: output array is one strip, not a float64 copy of the whole image.
+WRITE_STRIP_ROWS = 64
+
+
+def _to_integer_levels(planes: list[torch.Tensor], bit_depth: int) -> np.ndarray:
+    """``1×C×H×W`` tensors in ``[0, 1]`` -> one ``H×W×ΣC`` ``uint8``/``uint16`` array of ``round(x · (2^bits - 1))``.
+
+    Converted :data:`WRITE_STRIP_ROWS` rows at a time into the preallocated
+    integer array, so that writing a large result (the ×4 upscale of a photo)
+    needs the output's integer bytes plus one strip, never a float64 (or a
+    rounded) copy of the whole image.
+    """
+    max_value = 2**bit_depth - 1
+    height, width = planes[0].shape[-2:]
+    channels = sum(plane.shape[1] for plane in planes)
+    array = np.empty((height, width, channels), dtype=np.uint16 if bit_depth == 16 else np.uint8)  # (H, W, planes)
+    for top in range(0, height, WRITE_STRIP_ROWS):
+        bottom = min(top + WRITE_STRIP_ROWS, height)
+        first = 0
+        for plane in planes:
+            strip = plane[0, :, top:bottom].detach().cpu().permute(1, 2, 0).double()  # (rows, W, C), one strip
+            strip = strip.mul_(max_value).round_()
+            array[top:bottom, :, first:first + plane.shape[1]] = strip.numpy()  # cast to the integer dtype
+            first += plane.shape[1]
+    return array
+
+
 def write_image(path: str | Path, pixels: torch.Tensor, *, alpha: torch.Tensor | None = None, bit_depth: int = 8) -> int:
     """Write ``pixels`` (``1×C×H×W`` or ``C×H×W`` in ``[0, 1]``, C = 1 or 3) atomically; returns the bits written.
 
@@ -275,7 +303,7 @@ def write_image(path: str | Path, pixels: torch.Tensor, *, alpha: torch.Tensor |
     check_images(pixels, "pixels", channels=(1, 3))
     if pixels.shape[0] != 1:
         raise ValueError(f"pixels must hold one image, got a batch of {pixels.shape[0]}")
-    planes = pixels
+    planes = [pixels]
     if alpha is not None:
         if alpha.ndim == 3:
             alpha = alpha[None]
@@ -285,14 +313,12 @@ def write_image(path: str | Path, pixels: torch.Tensor, *, alpha: torch.Tensor |
         if suffix in (".jpg", ".jpeg"):
             print(f"note: {Path(path).name}: JPEG has no alpha channel; alpha dropped", file=sys.stderr)
         else:
-            planes = torch.cat([pixels, alpha], dim=1)  # 1×(C+1)×H×W
+            planes.append(alpha)
     if suffix != ".png" and bit_depth == 16:
         print(f"note: {Path(path).name}: {suffix} stores 8 bits per channel; written as 8-bit (use .png for 16-bit)",
               file=sys.stderr)
         bit_depth = 8
-    max_value = 2**bit_depth - 1
-    array = (planes[0].permute(1, 2, 0).detach().cpu().double().numpy() * max_value).round()  # H×W×planes
-    array = array.astype(np.uint16 if bit_depth == 16 else np.uint8)
+    array = _to_integer_levels(planes, bit_depth)  # H×W×planes, uint8 or uint16
     height, width, count = array.shape
     if suffix == ".png":
         import png

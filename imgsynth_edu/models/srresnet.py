@@ -300,5 +300,5 @@ def upscale_tiled(
                 kept = restored[:, :, keep_top : keep_top + (bottom - top) * scale,
                                 keep_left : keep_left + (right - left) * scale]  # N×C×(s·t)×(s·t)
                 output[:, :, top * scale : bottom * scale, left * scale : right * scale] = kept.to(output)
-    output = output.clamp(0.0, 1.0)
+    output.clamp_(0.0, 1.0)  # in place: a copy would double the memory of a large result
     return output[0] if squeeze else output
