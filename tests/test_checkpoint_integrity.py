@@ -85,3 +85,24 @@ def test_the_hash_tool_records_and_checks(bundled_copy):
     assert subprocess.run([*tool, str(bundled_copy)], env=env, capture_output=True).returncode == 0
     assert json.loads(card_path.read_text())["sha256"] == card["sha256"]
     assert subprocess.run([*tool, "--check", str(bundled_copy)], env=env, capture_output=True).returncode == 0
+
+
+class _Payload:
+    """Unpickling this would create a file: proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_crafted_model_file_runs_no_code_and_the_error_names_it(tmp_path):
+    marker = tmp_path / "code-ran"
+    path = tmp_path / "gift.pt"
+    torch.save({"weight": _Payload(marker)}, path)
+    path.with_suffix(".json").write_text(json.dumps({"architecture": "imgsynth_edu.models.srresnet.SRResNet",
+                                                     "arguments": {"scale": 2, "num_blocks": 1, "channels": 4}}))
+    with pytest.raises(ValueError, match=r"gift\.pt' could not be read as a torch state dict"):
+        pretrained.load_file(path)
+    assert not marker.exists()
