@@ -13,7 +13,29 @@ A check function is written as::
 :class:`ExerciseError`; :func:`run` calls the student's code and turns its
 crashes into explanations; :func:`answer` does the same for a value the
 student fills in (``sigma = None  # your answer``); :class:`Exercise` holds
-the text of an exercise, and :func:`render_cells` makes the notebook cells of a lesson.
+the text of an exercise, :func:`function_stub` writes the code cell of a
+function exercise, and :func:`render_cells` makes the notebook cells of a lesson.
+
+A lesson module imports the judge as one name, ``from . import _judge as judge``,
+and writes ``judge.fail(...)``, ``judge.run(...)``, ``@judge.exercise(...)``: one
+import line instead of a list of ten names in every lesson. An exercise whose
+answer is a function declares its stub from the signature, the one-line
+docstring and the imports the student will need::
+
+    judge.Exercise(
+        name="psnr",
+        ...,
+        stub=judge.function_stub("psnr(pred, target)", "PSNR in dB of each image pair: a tensor of shape (N,).",
+                                 imports=("import torch",)),
+        ...
+    )
+
+which is the cell ``import torch`` / two blank lines / ``def psnr(pred, target):`` /
+the docstring / ``raise NotImplementedError  # your code here``, the same text as
+the hand-written triple-quoted stub it replaces (a new lesson written with a
+literal ``stub='''...'''`` and ``from ._judge import (...)`` still works; convert it
+the same way). ``check_call`` may be left out when it is the usual
+``lessonNN.check_<name>(<name>)``: :func:`lesson_exercises` fills it in.
 """
 
 from __future__ import annotations
@@ -22,7 +44,7 @@ import functools
 import inspect
 import math
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -198,7 +220,8 @@ class Exercise:
         hint: markdown shown folded under "Hint".
         stub: the code cell the student edits.
         solution: the reference solution: a function (its source is shown) or markdown.
-        check_call: the check cell's code, e.g. ``lesson01.check_generator_loss(generator_loss)``.
+        check_call: the check cell's code, e.g. ``lesson01.check_generator_loss(generator_loss)``;
+            left empty, :func:`lesson_exercises` writes the usual ``lessonNN.check_<name>(<name>)``.
     """
 
     name: str
@@ -207,13 +230,48 @@ class Exercise:
     hint: str
     stub: str
     solution: object
-    check_call: str
+    check_call: str = ""
 
     def solution_markdown(self) -> str:
         if callable(self.solution):
             source = textwrap.dedent(inspect.getsource(self.solution)).strip()
             return f"```python\n{source}\n```"
         return str(self.solution).strip()
+
+
+def lesson_exercises(module_name: str, *exercises: Exercise) -> tuple[Exercise, ...]:
+    """The exercises of lesson module ``module_name`` (e.g. ``"lesson00"``), every check cell written.
+
+    An exercise without a ``check_call`` gets ``<module_name>.check_<name>(<name>)``,
+    the call every check cell makes; one that has its own keeps it.
+    """
+    return tuple(
+        item if item.check_call else replace(item, check_call=f"{module_name}.check_{item.name}({item.name})")
+        for item in exercises
+    )
+
+
+def function_stub(signature: str, docstring: str, imports: tuple[str, ...] = ()) -> str:
+    '''The code cell of a function exercise: imports, signature, docstring, and a body to replace.
+
+    ``function_stub("psnr(pred, target)", "PSNR in dB of each image pair.", imports=("import torch",))``
+    is the cell::
+
+        import torch
+
+
+        def psnr(pred, target):
+            """PSNR in dB of each image pair."""
+            raise NotImplementedError  # your code here
+
+    ``imports`` are whole import lines, in the order shown; an empty string
+    among them is a blank line (between Python's and the course's imports).
+    Without imports the cell starts at ``def``.
+    '''
+    header = "".join(f"{line}\n" for line in imports)  # one import a line
+    if imports:
+        header += "\n\n"  # two blank lines before a top-level def, as in any module
+    return f'{header}def {signature}:\n    """{docstring}"""\n    raise NotImplementedError  # your code here\n'
 
 
 def render_cells(module_name: str, title: str, exercises) -> list[tuple[str, str]]:

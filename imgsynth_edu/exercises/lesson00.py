@@ -218,10 +218,10 @@ def check_sigma_for_30_db(sigma) -> str:
 # ----------------------------------------------------------------------------
 # What the lesson shows
 # ----------------------------------------------------------------------------
-EXERCISES = (
+EXERCISES = judge.lesson_exercises(
+    "lesson00",
     judge.Exercise(
-        name="psnr",
-        title="PSNR from its definition",
+        name="psnr", title="PSNR from its definition",
         text=r"""
 Write `psnr(pred, target)` for two batches of images in $[0, 1]$ (`N×C×H×W`): one value per image,
 
@@ -234,20 +234,11 @@ not a large made-up number.
         hint="""
 `MAX = 1` for images in $[0, 1]$. Average over `dim=(1, 2, 3)`; `torch.log10` of `1 / 0` is `inf`.
 """,
-        stub='''
-import torch
-
-
-def psnr(pred, target):
-    """PSNR in dB of each image pair: a tensor of shape (N,)."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("psnr(pred, target)", "PSNR in dB of each image pair: a tensor of shape (N,).", imports=("import torch",)),
         solution=solutions.psnr,
-        check_call="lesson00.check_psnr(psnr)",
     ),
     judge.Exercise(
-        name="add_gaussian_noise",
-        title="Gaussian noise, on the right scale",
+        name="add_gaussian_noise", title="Gaussian noise, on the right scale",
         text=r"""
 Write `add_gaussian_noise(images, sigma, generator)`: $y = x + \sigma n$ with
 $n \sim \mathcal N(0, 1)$ drawn independently for every pixel and channel, $\sigma$ on the $[0, 1]$
@@ -258,20 +249,11 @@ same noise twice), and keep the result in $[0, 1]$ as a sensor would: clamp once
 `torch.randn(images.shape, generator=generator)` draws the noise; `.clamp(0, 1)` keeps the range.
 Watch the scale: σ = 0.1 here means a tenth of the full range, not 0.1 of 255.
 """,
-        stub='''
-import torch
-
-
-def add_gaussian_noise(images, sigma, generator):
-    """images + sigma * N(0, 1) noise, kept in [0, 1]."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("add_gaussian_noise(images, sigma, generator)", "images + sigma * N(0, 1) noise, kept in [0, 1].", imports=("import torch",)),
         solution=solutions.add_gaussian_noise,
-        check_call="lesson00.check_add_gaussian_noise(add_gaussian_noise)",
     ),
     judge.Exercise(
-        name="to_nchw",
-        title="An image in the course's convention",
+        name="to_nchw", title="An image in the course's convention",
         text=r"""
 Image files load as NumPy arrays of shape `H×W×C` (or `H×W` for greyscale) with 8-bit values
 0–255. Write `to_nchw(array)` that returns the course's convention: a `float32` tensor of shape
@@ -281,21 +263,11 @@ Image files load as NumPy arrays of shape `H×W×C` (or `H×W` for greyscale) wi
 `torch.from_numpy`, then `.permute(2, 0, 1)` (not `reshape`, which scrambles the pixels), then
 `.float() / 255` and `[None]` for the batch axis. Give a greyscale array a channel axis first.
 """,
-        stub='''
-import numpy as np
-import torch
-
-
-def to_nchw(array):
-    """An H×W×C (or H×W) uint8 array as a 1×C×H×W float32 tensor in [0, 1]."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("to_nchw(array)", "An H×W×C (or H×W) uint8 array as a 1×C×H×W float32 tensor in [0, 1].", imports=("import numpy as np", "import torch")),
         solution=solutions.to_nchw,
-        check_call="lesson00.check_to_nchw(to_nchw)",
     ),
     judge.Exercise(
-        name="sigma_for_30_db",
-        title="Which noise level gives 30 dB?",
+        name="sigma_for_30_db", title="Which noise level gives 30 dB?",
         text=r"""
 For Gaussian noise without clipping the MSE is $\sigma^2$, so $\mathrm{PSNR} = -20\log_{10}\sigma$.
 Which σ gives 30 dB? The check measures your σ with `data.add_gaussian_noise` on a mid-grey image.
@@ -311,7 +283,6 @@ $\sigma = 10^{-30/20} = 10^{-1.5} \approx 0.0316$ (about 8 of 255 grey levels):
 sigma_for_30_db = 10 ** (-30 / 20)
 ```
 """,
-        check_call="lesson00.check_sigma_for_30_db(sigma_for_30_db)",
     ),
 )
 

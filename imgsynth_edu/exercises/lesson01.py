@@ -395,10 +395,10 @@ def check_larger_gradient(choice) -> str:
 # ----------------------------------------------------------------------------
 # What the lesson shows
 # ----------------------------------------------------------------------------
-EXERCISES = (
+EXERCISES = judge.lesson_exercises(
+    "lesson01",
     judge.Exercise(
-        name="generator_loss",
-        title="The non-saturating generator loss, on logits",
+        name="generator_loss", title="The non-saturating generator loss, on logits",
         text=r"""
 Our discriminators return a **logit** $d$ per sample, with $D = \sigma(d)$. Write
 `generator_loss(fake_logits)`: the non-saturating loss $-\frac1N\sum_i \log D(G(z_i))$ as one number,
@@ -408,21 +408,11 @@ exact for any logit (the check tries $d = -200$, where $D$ is certain the sample
 $-\log\sigma(d) = \operatorname{softplus}(-d)$: `F.softplus(-fake_logits).mean()`. Computing
 `torch.log(torch.sigmoid(d))` underflows to $\log 0$ for very negative $d$.
 """,
-        stub='''
-import torch
-import torch.nn.functional as F
-
-
-def generator_loss(fake_logits):
-    """-mean log D(G(z)) from the discriminator's logits on a fake batch."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("generator_loss(fake_logits)", "-mean log D(G(z)) from the discriminator's logits on a fake batch.", imports=("import torch", "import torch.nn.functional as F")),
         solution=solutions.generator_loss,
-        check_call="lesson01.check_generator_loss(generator_loss)",
     ),
     judge.Exercise(
-        name="training_step",
-        title="One correct training step",
+        name="training_step", title="One correct training step",
         text=r"""
 Write `training_step(generator, discriminator, opt_g, opt_d, real, latent_dim)`: one step of
 Algorithm 1 (Goodfellow et al. 2014). First the **discriminator**: draw
@@ -441,22 +431,11 @@ Per player: `opt.zero_grad()`, `loss.backward()`, `opt.step()`. In the discrimin
 `generator(z).detach()`; in the generator's half, do not detach. `step()` belongs to the optimizer,
 not to the network.
 """,
-        stub='''
-import torch
-
-from imgsynth_edu import losses
-
-
-def training_step(generator, discriminator, opt_g, opt_d, real, latent_dim):
-    """One discriminator update, then one generator update; returns {"d_loss": ..., "g_loss": ...}."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("training_step(generator, discriminator, opt_g, opt_d, real, latent_dim)", 'One discriminator update, then one generator update; returns {"d_loss": ..., "g_loss": ...}.', imports=("import torch", "", "from imgsynth_edu import losses")),
         solution=solutions.training_step,
-        check_call="lesson01.check_training_step(training_step)",
     ),
     judge.Exercise(
-        name="optimal_discriminator",
-        title="The optimal discriminator",
+        name="optimal_discriminator", title="The optimal discriminator",
         text=r"""
 For a fixed generator with density $p_g$, the best discriminator is
 $D^*(x) = \frac{p_\text{data}(x)}{p_\text{data}(x) + p_g(x)}$ (Goodfellow et al. 2014, Prop. 1).
@@ -466,17 +445,11 @@ Write `optimal_discriminator(p_data, p_g)` for two arrays of density values on t
 It works element by element: NumPy arrays (or tensors) divide point by point. $D^*$ is the
 probability that $x$ is **real**, so it is between 0 and 1.
 """,
-        stub='''
-def optimal_discriminator(p_data, p_g):
-    """D*(x) at each point, from the two densities at those points."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("optimal_discriminator(p_data, p_g)", "D*(x) at each point, from the two densities at those points."),
         solution=solutions.optimal_discriminator,
-        check_call="lesson01.check_optimal_discriminator(optimal_discriminator)",
     ),
     judge.Exercise(
-        name="larger_gradient",
-        title="Where the saturating loss is steeper",
+        name="larger_gradient", title="Where the saturating loss is steeper",
         text=r"""
 In section 3, which generator loss gives the larger gradient (with respect to the logit) when
 $D(G(z)) = 0.9$: `"saturating"` or `"non-saturating"`? Why does that not matter in practice?
@@ -495,7 +468,6 @@ $1 - \sigma(d) = 0.1$. It does not matter, because at $D(G(z)) = 0.9$ the genera
 the discriminator; what matters is the other end, $D(G(z)) \approx 0$ early in training, where
 the saturating loss's gradient vanishes and the non-saturating one's does not.
 """,
-        check_call="lesson01.check_larger_gradient(larger_gradient)",
     ),
 )
 

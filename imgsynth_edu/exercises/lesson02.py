@@ -177,10 +177,10 @@ def check_digit_shares(digit_shares) -> str:
 # ----------------------------------------------------------------------------
 # What the lesson shows
 # ----------------------------------------------------------------------------
-EXERCISES = (
+EXERCISES = judge.lesson_exercises(
+    "lesson02",
     judge.Exercise(
-        name="transposed_conv_output_size",
-        title="How big is a transposed convolution's output?",
+        name="transposed_conv_output_size", title="How big is a transposed convolution's output?",
         text=r"""
 Write `transposed_conv_output_size(size, kernel, stride, padding, output_padding=0)`: the side of the
 output of `nn.ConvTranspose2d` for a square input of side `size`. Check it against section 1: the
@@ -190,17 +190,11 @@ generator's stages take $7 \to 14 \to 28$ with kernel 4, stride 2, padding 1.
 A convolution maps a side $n$ to $\lfloor (n + 2p - k)/s \rfloor + 1$. The transposed convolution
 runs that map backwards: solve for $n$, then add `output_padding`.
 """,
-        stub='''
-def transposed_conv_output_size(size, kernel, stride, padding, output_padding=0):
-    """The output side of nn.ConvTranspose2d(kernel, stride, padding, output_padding) on a side of `size`."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("transposed_conv_output_size(size, kernel, stride, padding, output_padding=0)", "The output side of nn.ConvTranspose2d(kernel, stride, padding, output_padding) on a side of `size`."),
         solution=solutions.transposed_conv_output_size,
-        check_call="lesson02.check_transposed_conv_output_size(transposed_conv_output_size)",
     ),
     judge.Exercise(
-        name="slerp",
-        title="Spherical interpolation",
+        name="slerp", title="Spherical interpolation",
         text=r"""
 Write `slerp(z0, z1, t)` for two batches of latents of shape `(N, Z)`: for each row,
 
@@ -214,20 +208,11 @@ straight line $(1-t)z_0 + t z_1$ there.
 Compute $\\Omega$ per row as a column, shape `(N, 1)`, so it broadcasts over the `Z` entries;
 `clamp(-1, 1)` the cosine before `torch.acos`; `torch.where` picks the fallback row by row.
 """,
-        stub='''
-import torch
-
-
-def slerp(z0, z1, t):
-    """Spherical interpolation between the rows of z0 and z1 (both (N, Z)) at t in [0, 1]."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("slerp(z0, z1, t)", "Spherical interpolation between the rows of z0 and z1 (both (N, Z)) at t in [0, 1].", imports=("import torch",)),
         solution=solutions.slerp,
-        check_call="lesson02.check_slerp(slerp)",
     ),
     judge.Exercise(
-        name="digit_shares",
-        title="Which digits does a generator draw?",
+        name="digit_shares", title="Which digits does a generator draw?",
         text=r"""
 The `dcgan-mnist` card reports how often each digit appears among the generator's samples: the
 bundled classifier decides which digit each sample shows, and the **share** of a digit is the
@@ -238,16 +223,8 @@ fraction of samples it wins. Write `digit_shares(logits)` for the classifier's l
 `logits.argmax(dim=1)` is each sample's digit; `torch.bincount(..., minlength=10)` counts them, the
 missing digits included; divide by `N`.
 """,
-        stub='''
-import torch
-
-
-def digit_shares(logits):
-    """The share of the N samples assigned to each of the 10 digits: a tensor of shape (10,)."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("digit_shares(logits)", "The share of the N samples assigned to each of the 10 digits: a tensor of shape (10,).", imports=("import torch",)),
         solution=solutions.digit_shares,
-        check_call="lesson02.check_digit_shares(digit_shares)",
     ),
 )
 

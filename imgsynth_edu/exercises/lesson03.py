@@ -216,10 +216,10 @@ def check_l1_l2_minimisers(values) -> str:
 # ----------------------------------------------------------------------------
 # What the lesson shows
 # ----------------------------------------------------------------------------
-EXERCISES = (
+EXERCISES = judge.lesson_exercises(
+    "lesson03",
     judge.Exercise(
-        name="conditional_input",
-        title="The label, as the generator reads it",
+        name="conditional_input", title="The label, as the generator reads it",
         text=r"""
 `ConditionalDCGANGenerator` looks each label up in a learned table (`nn.Embedding`) and places the
 result beside the noise: its DCGAN body reads $[z\,;\,e(y)]$. Write `conditional_input(z, labels, embedding)`
@@ -228,20 +228,11 @@ for `z` of shape `(N, Z)` and `N` labels; return the `(N, Z + E)` code.
         hint="""
 `embedding(labels)` has shape `(N, E)`; `torch.cat([...], dim=1)` puts the two side by side (z first).
 """,
-        stub='''
-import torch
-
-
-def conditional_input(z, labels, embedding):
-    """The code [z ; e(y)] of shape (N, Z + E) that the generator's body reads."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("conditional_input(z, labels, embedding)", "The code [z ; e(y)] of shape (N, Z + E) that the generator's body reads.", imports=("import torch",)),
         solution=solutions.conditional_input,
-        check_call="lesson03.check_conditional_input(conditional_input)",
     ),
     judge.Exercise(
-        name="projection_logit",
-        title="The projection discriminator's logit",
+        name="projection_logit", title="The projection discriminator's logit",
         text=r"""
 Given the features $\phi(x)$ of a batch (shape `(N, F)`), write
 `projection_logit(phi, labels, psi, class_embedding)` that returns Miyato & Koyama's (2018, eq. 3)
@@ -254,17 +245,11 @@ one logit per image: `psi` is an `nn.Linear(F, 1)`, `class_embedding` an `nn.Emb
 `psi(phi)` has shape `(N, 1)`: `squeeze(1)` it before adding, or broadcasting makes an `N×N` matrix.
 The inner product of each row: `(class_embedding(labels) * phi).sum(dim=1)`.
 """,
-        stub='''
-def projection_logit(phi, labels, psi, class_embedding):
-    """psi(phi(x)) + e(y)^T phi(x): one logit per image, shape (N,)."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("projection_logit(phi, labels, psi, class_embedding)", "psi(phi(x)) + e(y)^T phi(x): one logit per image, shape (N,)."),
         solution=solutions.projection_logit,
-        check_call="lesson03.check_projection_logit(projection_logit)",
     ),
     judge.Exercise(
-        name="masked_l1",
-        title="The L1 loss inside the hole",
+        name="masked_l1", title="The L1 loss inside the hole",
         text=r"""
 An inpainting generator is judged on the hole only. Write `masked_l1(fill, target, mask)` for images
 `N×C×H×W` and a mask `N×1×H×W` (1 = hole): the mean absolute error over the **values in the hole**,
@@ -276,17 +261,11 @@ $$L = \frac{\sum_{n,c,i,j} m_{nij}\,|\hat x_{ncij} - x_{ncij}|}{C\sum_{n,i,j} m_
 `mask.expand_as(fill)` repeats the mask over the channels; sum the masked errors and divide by the
 number of ones in the expanded mask. Dividing by every pixel would make a small hole look good.
 """,
-        stub='''
-def masked_l1(fill, target, mask):
-    """Mean |fill - target| over the hole (mask = 1) only: one number."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("masked_l1(fill, target, mask)", "Mean |fill - target| over the hole (mask = 1) only: one number."),
         solution=solutions.masked_l1,
-        check_call="lesson03.check_masked_l1(masked_l1)",
     ),
     judge.Exercise(
-        name="l1_l2_minimisers",
-        title="Why L1 alone is blurry, and which blur",
+        name="l1_l2_minimisers", title="Why L1 alone is blurry, and which blur",
         text=r"""
 A pixel in the hole is white (1) in 70 % of the plausible fills and black (0) in 30 %. A generator
 that cannot tell which one it faces outputs one constant $c$. Which $c$ minimises the L1 loss
@@ -306,7 +285,6 @@ commits to the likelier value pixel by pixel; where the plausible fills disagree
 differ in *where* a stroke runs, the per-pixel medians still do not make one coherent stroke, and an
 L2 generator paints the grey average. The adversarial term asks for one sharp, coherent fill.
 """,
-        check_call="lesson03.check_l1_l2_minimisers(l1_l2_minimisers)",
     ),
 )
 

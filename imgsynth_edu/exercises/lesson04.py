@@ -295,10 +295,10 @@ def check_covariance_rank(value) -> str:
 # ----------------------------------------------------------------------------
 # What the lesson shows
 # ----------------------------------------------------------------------------
-EXERCISES = (
+EXERCISES = judge.lesson_exercises(
+    "lesson04",
     judge.Exercise(
-        name="y_psnr",
-        title="PSNR the way super-resolution papers measure it",
+        name="y_psnr", title="PSNR the way super-resolution papers measure it",
         text=r"""
 Write `y_psnr(pred, target, scale)` for RGB batches `N×3×H×W` in $[0, 1]$: convert both to the luma of
 BT.601 with MATLAB's studio swing,
@@ -312,20 +312,11 @@ the mean over the images.
 Weights `torch.tensor([65.481, 128.553, 24.966]).view(1, 3, 1, 1) / 255`, summed over `dim=1`, plus
 `16 / 255`. Crop with `[..., s:-s, s:-s]`. The MSE per image is a mean over its pixels.
 """,
-        stub='''
-import torch
-
-
-def y_psnr(pred, target, scale):
-    """Mean over images of the PSNR of BT.601 studio-swing Y, with a border of `scale` pixels cropped."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("y_psnr(pred, target, scale)", "Mean over images of the PSNR of BT.601 studio-swing Y, with a border of `scale` pixels cropped.", imports=("import torch",)),
         solution=solutions.y_psnr,
-        check_call="lesson04.check_y_psnr(y_psnr)",
     ),
     judge.Exercise(
-        name="ssim_map",
-        title="SSIM from its local statistics",
+        name="ssim_map", title="SSIM from its local statistics",
         text=r"""
 Write `ssim_map(mu_x, mu_y, var_x, var_y, cov_xy, data_range=1.0)`: given the local means, variances
 and covariance of every window (tensors of any one shape), return SSIM of every window
@@ -340,17 +331,11 @@ with `metrics.ssim`.
         hint="""
 $R$ is `data_range`. Without $C_1$ and $C_2$ two flat black patches give $0/0$; with them, SSIM is 1 there.
 """,
-        stub='''
-def ssim_map(mu_x, mu_y, var_x, var_y, cov_xy, data_range=1.0):
-    """SSIM of every window from its local statistics (element by element)."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("ssim_map(mu_x, mu_y, var_x, var_y, cov_xy, data_range=1.0)", "SSIM of every window from its local statistics (element by element)."),
         solution=solutions.ssim_map,
-        check_call="lesson04.check_ssim_map(ssim_map)",
     ),
     judge.Exercise(
-        name="kid_mmd2",
-        title="KID: the unbiased MMD²",
+        name="kid_mmd2", title="KID: the unbiased MMD²",
         text=r"""
 Write `kid_mmd2(real, fake)` for two feature matrices of shape `(m, d)`: the unbiased estimate of
 the squared MMD with the cubic kernel $k(x, y) = (x^\top y / d + 1)^3$ (Bińkowski et al. 2018),
@@ -363,17 +348,11 @@ $$\widehat{\mathrm{MMD}}^2 = \frac{1}{m(m-1)}\sum_{i \ne j}\big[k(x_i, x_j) + k(
 `real @ real.T` holds every inner product; subtract the diagonal's sum to drop the terms $i = j$. The
 cross term keeps every pair: a real and a fake sample are never the same sample.
 """,
-        stub='''
-def kid_mmd2(real, fake):
-    """Unbiased MMD² with the kernel (x·y/d + 1)³ between two (m, d) feature matrices."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("kid_mmd2(real, fake)", "Unbiased MMD² with the kernel (x·y/d + 1)³ between two (m, d) feature matrices."),
         solution=solutions.kid_mmd2,
-        check_call="lesson04.check_kid_mmd2(kid_mmd2)",
     ),
     judge.Exercise(
-        name="studio_swing_db",
-        title="How much does studio swing add?",
+        name="studio_swing_db", title="How much does studio swing add?",
         text=r"""
 Studio-swing Y spans $[16/255, 235/255]$, only $219/255$ of the range of full-range Y
 ($0.299R + 0.587G + 0.114B$), with the same peak of 1 in the PSNR. By how many dB does the PSNR on
@@ -393,11 +372,9 @@ studio_swing_db = 20 * math.log10(255 / 219)
 $10\log_{10}\big((255/219)^2\big) = 20\log_{10}(255/219) \approx 1.32$ dB, for every pair of images. This, not errors cancelling between channels, is
 why Y-PSNR tables sit above RGB-PSNR tables.
 """,
-        check_call="lesson04.check_studio_swing_db(studio_swing_db)",
     ),
     judge.Exercise(
-        name="covariance_rank",
-        title="The singular covariance",
+        name="covariance_rank", title="The singular covariance",
         text=r"""
 FID needs the covariance of $d$-dimensional features. What is the largest possible **rank** of the
 sample covariance of `n = 50` feature vectors of dimension `d = 128`? The check measures it.
@@ -414,7 +391,6 @@ covariance_rank = 49
 That is $n - 1$. With fewer samples than dimensions the covariance is singular,
 FID's matrix square root is ill-conditioned, and KID is the better choice.
 """,
-        check_call="lesson04.check_covariance_rank(covariance_rank)",
     ),
 )
 

@@ -252,10 +252,10 @@ def check_skimage_shift(value) -> str:
 # ----------------------------------------------------------------------------
 # What the lesson shows
 # ----------------------------------------------------------------------------
-EXERCISES = (
+EXERCISES = judge.lesson_exercises(
+    "lesson06",
     judge.Exercise(
-        name="cross_power_spectrum",
-        title="The normalised cross-power spectrum",
+        name="cross_power_spectrum", title="The normalised cross-power spectrum",
         text=r"""
 Write `cross_power_spectrum(reference, moving)` for two greyscale images `h×w`: the normalised
 cross-power spectrum
@@ -269,20 +269,11 @@ the pure phase ramp $e^{-2\pi i\,u\cdot d}$.
 `torch.fft.fft2` of each image; `.conj()` on the **reference's** spectrum; divide by `.abs()` (clamped
 away from 0 with `.clamp_min(1e-15)`).
 """,
-        stub='''
-import torch
-
-
-def cross_power_spectrum(reference, moving):
-    """R = fft2(moving)·conj(fft2(reference)) / |…|: a complex h×w tensor of magnitude 1."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("cross_power_spectrum(reference, moving)", "R = fft2(moving)·conj(fft2(reference)) / |…|: a complex h×w tensor of magnitude 1.", imports=("import torch",)),
         solution=solutions.cross_power_spectrum,
-        check_call="lesson06.check_cross_power_spectrum(cross_power_spectrum)",
     ),
     judge.Exercise(
-        name="phase_correlation",
-        title="Phase correlation, to the nearest pixel",
+        name="phase_correlation", title="Phase correlation, to the nearest pixel",
         text=r"""
 Write `phase_correlation(reference, moving)`: the integer motion `(dy, dx)` with
 `moving(p) ≈ reference(p − d)`, the course's convention. The inverse FFT of $R$ is one sharp peak at
@@ -293,20 +284,11 @@ and compares your answer with the library's.
 `torch.fft.ifft2(R).abs()`, then `argmax()`: row `index // width`, column `index % width`. A peak
 past the middle means a negative motion: subtract the height (or the width).
 """,
-        stub='''
-import torch
-
-
-def phase_correlation(reference, moving):
-    """The integer motion (dy, dx) with moving(p) ≈ reference(p - d)."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("phase_correlation(reference, moving)", "The integer motion (dy, dx) with moving(p) ≈ reference(p - d).", imports=("import torch",)),
         solution=solutions.phase_correlation,
-        check_call="lesson06.check_phase_correlation(phase_correlation)",
     ),
     judge.Exercise(
-        name="fine_grid_positions",
-        title="Where shift-and-add puts each sample",
+        name="fine_grid_positions", title="Where shift-and-add puts each sample",
         text=r"""
 Frame $f$ moved by $d_f = (d_y, d_x)$ low-resolution pixels, so its pixel $p$ saw the scene at
 $p - d_f$. On the `scale`-times finer grid, the centre of that sample is at
@@ -320,20 +302,11 @@ Write `fine_grid_positions(shifts, height, width, scale)` for `shifts` of shape 
 `torch.arange(height)` as a column `(1, h, 1)` minus `shifts[:, 0]` as `(F, 1, 1)` broadcasts to `(F, h, 1)`;
 likewise for the columns with `shifts[:, 1]`; then `.expand(F, h, w)` both.
 """,
-        stub='''
-import torch
-
-
-def fine_grid_positions(shifts, height, width, scale):
-    """(hr_y, hr_x): the fine-grid position of every sample of every frame, each (F, height, width)."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("fine_grid_positions(shifts, height, width, scale)", "(hr_y, hr_x): the fine-grid position of every sample of every frame, each (F, height, width).", imports=("import torch",)),
         solution=solutions.fine_grid_positions,
-        check_call="lesson06.check_fine_grid_positions(fine_grid_positions)",
     ),
     judge.Exercise(
-        name="skimage_shift",
-        title="Another library's sign",
+        name="skimage_shift", title="Another library's sign",
         text=r"""
 With the course's convention, frame $f$ satisfies $y_f(p) \approx y_0(p - d_f)$. What does
 scikit-image's `phase_cross_correlation(y_0, y_f)` return for a frame with $d_f = (0.5, -1.25)$?
@@ -351,7 +324,6 @@ skimage_shift = (-0.5, 1.25)
 The opposite of the motion. Before comparing shifts from two
 libraries, check each one's sign on a frame whose motion you know.
 """,
-        check_call="lesson06.check_skimage_shift(skimage_shift)",
     ),
 )
 
