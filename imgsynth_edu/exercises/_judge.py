@@ -12,7 +12,7 @@ A check function is written as::
 :func:`exercise` turns the three outcomes into one printed line or one
 :class:`ExerciseError`; :func:`run` calls the student's code and turns its
 crashes into explanations; :func:`answer` does the same for a value the
-student fills in (``sigma = None  # your answer``); :class:`Exercise` holds
+student fills in (``sigma = None  # your answer``), :func:`number_answer` for a number; :class:`Exercise` holds
 the text of an exercise, :func:`function_stub` writes the code cell of a
 function exercise, and :func:`render_cells` makes the notebook cells of a lesson.
 
@@ -156,6 +156,19 @@ def answer(value):
     if value is None or value is Ellipsis:
         raise NotAttempted("set your answer above and run this cell again")
     return value
+
+
+def number_answer(value, what: str = "a number") -> float:
+    """A number the student fills in, as a ``float``; ``None`` or ``...`` means not attempted yet.
+
+    Anything that ``float()`` refuses fails with "expected <what>, got <value>".
+    """
+    __tracebackhide__ = True
+    value = answer(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        fail(f"expected {what}, got {value!r}")
 
 
 # ----------------------------------------------------------------------------

@@ -192,11 +192,7 @@ def check_sigma_for_30_db(sigma) -> str:
 
     Lesson: ``00_tour.ipynb``.
     """
-    sigma = judge.answer(sigma)
-    try:
-        sigma = float(sigma)
-    except (TypeError, ValueError):
-        judge.fail(f"expected a number, got {sigma!r}")
+    sigma = judge.number_answer(sigma)
     if not 0 < sigma < 1000:
         judge.fail(f"σ = {sigma} is not a usable noise level", hint="σ > 0 on the [0, 1] scale")
     if sigma >= 1:

@@ -244,11 +244,7 @@ def check_studio_swing_db(value) -> str:
 
     Lesson: ``04_measuring_quality.ipynb``.
     """
-    value = judge.answer(value)
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        judge.fail(f"expected a number of decibels, got {value!r}")
+    value = judge.number_answer(value, "a number of decibels")
     rng = torch.Generator().manual_seed(9)
     target = torch.rand(2, 3, 16, 16, generator=rng)
     pred = (target + 0.05 * torch.randn(target.shape, generator=rng)).clamp(0, 1)

@@ -208,11 +208,7 @@ def check_bicubic_clock_x3(value) -> str:
 
     Lesson: ``05_super_resolution.ipynb``.
     """
-    value = judge.answer(value)
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        judge.fail(f"expected a number of decibels, got {value!r}")
+    value = judge.number_answer(value, "a number of decibels")
     scores = _clock_x3()
     if abs(value - scores["psnr_y"]) > 0.01:
         variants = {
