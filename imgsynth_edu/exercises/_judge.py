@@ -12,7 +12,8 @@ A check function is written as::
 :func:`exercise` turns the three outcomes into one printed line or one
 :class:`ExerciseError`; :func:`run` calls the student's code and turns its
 crashes into explanations; :func:`answer` does the same for a value the
-student fills in (``sigma = None  # your answer``), :func:`number_answer` for a number; :class:`Exercise` holds
+student fills in (``sigma = None  # your answer``), :func:`number_answer` for a number;
+:func:`require_gradient` fails a loss that no gradient flows through; :class:`Exercise` holds
 the text of an exercise, :func:`function_stub` writes the code cell of a
 function exercise, and :func:`render_cells` makes the notebook cells of a lesson.
 
@@ -169,6 +170,17 @@ def number_answer(value, what: str = "a number") -> float:
         return float(value)
     except (TypeError, ValueError):
         fail(f"expected {what}, got {value!r}")
+
+
+def require_gradient(loss, source: str, hint: str) -> None:
+    """Fail unless ``loss`` is a tensor whose gradient flows back to ``source``.
+
+    A loss computed with ``.item()``, ``.detach()`` or under ``torch.no_grad()``
+    can have the right value and still train nothing.
+    """
+    __tracebackhide__ = True
+    if not isinstance(loss, torch.Tensor) or not loss.requires_grad:
+        fail(f"the loss is detached from {source}: no gradient would reach the generator", hint=hint)
 
 
 # ----------------------------------------------------------------------------

@@ -59,9 +59,8 @@ def check_generator_loss(generator_loss) -> str:
         if loss.numel() != 1:
             judge.fail(f"the loss has shape {tuple(loss.shape)}; a loss is one number",
                        hint="average over the batch: .mean()")
-        if not loss.requires_grad:
-            judge.fail("the loss is detached from the logits: no gradient would reach the generator",
-                       hint="compute it with torch operations on fake_logits, without .detach(), .item() or torch.no_grad()")
+        judge.require_gradient(loss, "the logits",
+                               hint="compute it with torch operations on fake_logits, without .detach(), .item() or torch.no_grad()")
         expected = g_loss_non_saturating(logits)
         d = logits.double()
         if not judge.close(loss.detach().reshape(()), expected, rtol=1e-5, atol=1e-6):

@@ -176,9 +176,7 @@ def check_masked_l1(masked_l1) -> str:
         }
         judge.fail(judge.match_variant(result, variants, rtol=1e-5, atol=1e-7) or f"expected {expected.item():.5f}, got {result.item():.5f}",
                    hint="(mask * |fill − target|).sum() / (number of hole values), the mask expanded over the channels")
-    if not isinstance(loss, torch.Tensor) or not loss.requires_grad:
-        judge.fail("the loss is detached from the fill: no gradient would reach the generator",
-                   hint="compute it with torch operations on fill, without .item() or .detach()")
+    judge.require_gradient(loss, "the fill", hint="compute it with torch operations on fill, without .item() or .detach()")
     return "the mean |fill − target| over the 72 hole values of two images; the known pixels do not count"
 
 

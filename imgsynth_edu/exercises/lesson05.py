@@ -124,9 +124,8 @@ def check_srgan_generator_loss(srgan_generator_loss) -> str:
         }
         judge.fail(judge.match_variant(result, variants, rtol=1e-6, atol=1e-9) or f"expected {expected.item():.6f}, got {result.item():.6f}",
                    hint="mean((SR − HR)²) + 1e-3 · softplus(−fake_logits).mean()")
-    if not isinstance(loss, torch.Tensor) or not loss.requires_grad:
-        judge.fail("the loss is detached from the super-resolved image: no gradient would reach the generator",
-                   hint="compute it with torch operations, without .item() or .detach()")
+    judge.require_gradient(loss, "the super-resolved image",
+                           hint="compute it with torch operations, without .item() or .detach()")
     return "content MSE + 10⁻³ · softplus(−d), equal to losses.srgan_generator_loss, with its gradient"
 
 
