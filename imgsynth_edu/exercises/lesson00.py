@@ -215,8 +215,7 @@ def check_sigma_for_30_db(sigma) -> str:
 # What the lesson shows
 # ----------------------------------------------------------------------------
 EXERCISES = judge.lesson_exercises("lesson00",
-    judge.Exercise(
-        name="psnr", title="PSNR from its definition", text=r"""
+    judge.Exercise(name="psnr", title="PSNR from its definition", text=r"""
 Write `psnr(pred, target)` for two batches of images in $[0, 1]$ (`N×C×H×W`): one value per image,
 
 $$\mathrm{PSNR} = 10\log_{10}\frac{\mathrm{MAX}^2}{\mathrm{MSE}}\ \text{dB},\qquad
@@ -231,8 +230,7 @@ not a large made-up number.
         stub=judge.function_stub("psnr(pred, target)", "PSNR in dB of each image pair: a tensor of shape (N,).", imports=("import torch",)),
         solution=solutions.psnr,
     ),
-    judge.Exercise(
-        name="add_gaussian_noise", title="Gaussian noise, on the right scale", text=r"""
+    judge.Exercise(name="add_gaussian_noise", title="Gaussian noise, on the right scale", text=r"""
 Write `add_gaussian_noise(images, sigma, generator)`: $y = x + \sigma n$ with
 $n \sim \mathcal N(0, 1)$ drawn independently for every pixel and channel, $\sigma$ on the $[0, 1]$
 scale of the images. Draw the noise with the `torch.Generator` you are given (so a seed gives the
@@ -245,8 +243,7 @@ Watch the scale: σ = 0.1 here means a tenth of the full range, not 0.1 of 255.
         stub=judge.function_stub("add_gaussian_noise(images, sigma, generator)", "images + sigma * N(0, 1) noise, kept in [0, 1].", imports=("import torch",)),
         solution=solutions.add_gaussian_noise,
     ),
-    judge.Exercise(
-        name="to_nchw", title="An image in the course's convention", text=r"""
+    judge.Exercise(name="to_nchw", title="An image in the course's convention", text=r"""
 Image files load as NumPy arrays of shape `H×W×C` (or `H×W` for greyscale) with 8-bit values
 0–255. Write `to_nchw(array)` that returns the course's convention: a `float32` tensor of shape
 `1×C×H×W` with values in $[0, 1]$.
@@ -258,8 +255,7 @@ Image files load as NumPy arrays of shape `H×W×C` (or `H×W` for greyscale) wi
         stub=judge.function_stub("to_nchw(array)", "An H×W×C (or H×W) uint8 array as a 1×C×H×W float32 tensor in [0, 1].", imports=("import numpy as np", "import torch")),
         solution=solutions.to_nchw,
     ),
-    judge.Exercise(
-        name="sigma_for_30_db", title="Which noise level gives 30 dB?", text=r"""
+    judge.Exercise(name="sigma_for_30_db", title="Which noise level gives 30 dB?", text=r"""
 For Gaussian noise without clipping the MSE is $\sigma^2$, so $\mathrm{PSNR} = -20\log_{10}\sigma$.
 Which σ gives 30 dB? The check measures your σ with `data.add_gaussian_noise` on a mid-grey image.
 """,

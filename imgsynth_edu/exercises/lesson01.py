@@ -395,8 +395,7 @@ def check_larger_gradient(choice) -> str:
 # What the lesson shows
 # ----------------------------------------------------------------------------
 EXERCISES = judge.lesson_exercises("lesson01",
-    judge.Exercise(
-        name="generator_loss", title="The non-saturating generator loss, on logits", text=r"""
+    judge.Exercise(name="generator_loss", title="The non-saturating generator loss, on logits", text=r"""
 Our discriminators return a **logit** $d$ per sample, with $D = \sigma(d)$. Write
 `generator_loss(fake_logits)`: the non-saturating loss $-\frac1N\sum_i \log D(G(z_i))$ as one number,
 exact for any logit (the check tries $d = -200$, where $D$ is certain the sample is fake).
@@ -408,8 +407,7 @@ $-\log\sigma(d) = \operatorname{softplus}(-d)$: `F.softplus(-fake_logits).mean()
         stub=judge.function_stub("generator_loss(fake_logits)", "-mean log D(G(z)) from the discriminator's logits on a fake batch.", imports=("import torch", "import torch.nn.functional as F")),
         solution=solutions.generator_loss,
     ),
-    judge.Exercise(
-        name="training_step", title="One correct training step", text=r"""
+    judge.Exercise(name="training_step", title="One correct training step", text=r"""
 Write `training_step(generator, discriminator, opt_g, opt_d, real, latent_dim)`: one step of
 Algorithm 1 (Goodfellow et al. 2014). First the **discriminator**: draw
 `z = torch.randn(len(real), latent_dim)`, score the real batch and a **detached** fake batch, loss
@@ -430,8 +428,7 @@ not to the network.
         stub=judge.function_stub("training_step(generator, discriminator, opt_g, opt_d, real, latent_dim)", 'One discriminator update, then one generator update; returns {"d_loss": ..., "g_loss": ...}.', imports=("import torch", "", "from imgsynth_edu import losses")),
         solution=solutions.training_step,
     ),
-    judge.Exercise(
-        name="optimal_discriminator", title="The optimal discriminator", text=r"""
+    judge.Exercise(name="optimal_discriminator", title="The optimal discriminator", text=r"""
 For a fixed generator with density $p_g$, the best discriminator is
 $D^*(x) = \frac{p_\text{data}(x)}{p_\text{data}(x) + p_g(x)}$ (Goodfellow et al. 2014, Prop. 1).
 Write `optimal_discriminator(p_data, p_g)` for two arrays of density values on the same points.
@@ -443,8 +440,7 @@ probability that $x$ is **real**, so it is between 0 and 1.
         stub=judge.function_stub("optimal_discriminator(p_data, p_g)", "D*(x) at each point, from the two densities at those points."),
         solution=solutions.optimal_discriminator,
     ),
-    judge.Exercise(
-        name="larger_gradient", title="Where the saturating loss is steeper", text=r"""
+    judge.Exercise(name="larger_gradient", title="Where the saturating loss is steeper", text=r"""
 In section 3, which generator loss gives the larger gradient (with respect to the logit) when
 $D(G(z)) = 0.9$: `"saturating"` or `"non-saturating"`? Why does that not matter in practice?
 """,

@@ -178,8 +178,7 @@ def check_digit_shares(digit_shares) -> str:
 # What the lesson shows
 # ----------------------------------------------------------------------------
 EXERCISES = judge.lesson_exercises("lesson02",
-    judge.Exercise(
-        name="transposed_conv_output_size", title="How big is a transposed convolution's output?", text=r"""
+    judge.Exercise(name="transposed_conv_output_size", title="How big is a transposed convolution's output?", text=r"""
 Write `transposed_conv_output_size(size, kernel, stride, padding, output_padding=0)`: the side of the
 output of `nn.ConvTranspose2d` for a square input of side `size`. Check it against section 1: the
 generator's stages take $7 \to 14 \to 28$ with kernel 4, stride 2, padding 1.
@@ -191,8 +190,7 @@ runs that map backwards: solve for $n$, then add `output_padding`.
         stub=judge.function_stub("transposed_conv_output_size(size, kernel, stride, padding, output_padding=0)", "The output side of nn.ConvTranspose2d(kernel, stride, padding, output_padding) on a side of `size`."),
         solution=solutions.transposed_conv_output_size,
     ),
-    judge.Exercise(
-        name="slerp", title="Spherical interpolation", text=r"""
+    judge.Exercise(name="slerp", title="Spherical interpolation", text=r"""
 Write `slerp(z0, z1, t)` for two batches of latents of shape `(N, Z)`: for each row,
 
 $$\mathrm{slerp}(z_0, z_1; t) = \frac{\sin((1-t)\Omega)}{\sin\Omega} z_0 + \frac{\sin(t\Omega)}{\sin\Omega} z_1,
@@ -208,8 +206,7 @@ Compute $\\Omega$ per row as a column, shape `(N, 1)`, so it broadcasts over the
         stub=judge.function_stub("slerp(z0, z1, t)", "Spherical interpolation between the rows of z0 and z1 (both (N, Z)) at t in [0, 1].", imports=("import torch",)),
         solution=solutions.slerp,
     ),
-    judge.Exercise(
-        name="digit_shares", title="Which digits does a generator draw?", text=r"""
+    judge.Exercise(name="digit_shares", title="Which digits does a generator draw?", text=r"""
 The `dcgan-mnist` card reports how often each digit appears among the generator's samples: the
 bundled classifier decides which digit each sample shows, and the **share** of a digit is the
 fraction of samples it wins. Write `digit_shares(logits)` for the classifier's logits of shape

@@ -215,8 +215,7 @@ def check_l1_l2_minimisers(values) -> str:
 # What the lesson shows
 # ----------------------------------------------------------------------------
 EXERCISES = judge.lesson_exercises("lesson03",
-    judge.Exercise(
-        name="conditional_input", title="The label, as the generator reads it", text=r"""
+    judge.Exercise(name="conditional_input", title="The label, as the generator reads it", text=r"""
 `ConditionalDCGANGenerator` looks each label up in a learned table (`nn.Embedding`) and places the
 result beside the noise: its DCGAN body reads $[z\,;\,e(y)]$. Write `conditional_input(z, labels, embedding)`
 for `z` of shape `(N, Z)` and `N` labels; return the `(N, Z + E)` code.
@@ -227,8 +226,7 @@ for `z` of shape `(N, Z)` and `N` labels; return the `(N, Z + E)` code.
         stub=judge.function_stub("conditional_input(z, labels, embedding)", "The code [z ; e(y)] of shape (N, Z + E) that the generator's body reads.", imports=("import torch",)),
         solution=solutions.conditional_input,
     ),
-    judge.Exercise(
-        name="projection_logit", title="The projection discriminator's logit", text=r"""
+    judge.Exercise(name="projection_logit", title="The projection discriminator's logit", text=r"""
 Given the features $\phi(x)$ of a batch (shape `(N, F)`), write
 `projection_logit(phi, labels, psi, class_embedding)` that returns Miyato & Koyama's (2018, eq. 3)
 
@@ -243,8 +241,7 @@ The inner product of each row: `(class_embedding(labels) * phi).sum(dim=1)`.
         stub=judge.function_stub("projection_logit(phi, labels, psi, class_embedding)", "psi(phi(x)) + e(y)^T phi(x): one logit per image, shape (N,)."),
         solution=solutions.projection_logit,
     ),
-    judge.Exercise(
-        name="masked_l1", title="The L1 loss inside the hole", text=r"""
+    judge.Exercise(name="masked_l1", title="The L1 loss inside the hole", text=r"""
 An inpainting generator is judged on the hole only. Write `masked_l1(fill, target, mask)` for images
 `N×C×H×W` and a mask `N×1×H×W` (1 = hole): the mean absolute error over the **values in the hole**,
 
@@ -258,8 +255,7 @@ number of ones in the expanded mask. Dividing by every pixel would make a small 
         stub=judge.function_stub("masked_l1(fill, target, mask)", "Mean |fill - target| over the hole (mask = 1) only: one number."),
         solution=solutions.masked_l1,
     ),
-    judge.Exercise(
-        name="l1_l2_minimisers", title="Why L1 alone is blurry, and which blur", text=r"""
+    judge.Exercise(name="l1_l2_minimisers", title="Why L1 alone is blurry, and which blur", text=r"""
 A pixel in the hole is white (1) in 70 % of the plausible fills and black (0) in 30 %. A generator
 that cannot tell which one it faces outputs one constant $c$. Which $c$ minimises the L1 loss
 $\mathbb E|c - y|$, and which the L2 loss $\mathbb E(c - y)^2$? Set `l1_l2_minimisers = (l1_best, l2_best)`.

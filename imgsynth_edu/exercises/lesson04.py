@@ -292,8 +292,7 @@ def check_covariance_rank(value) -> str:
 # What the lesson shows
 # ----------------------------------------------------------------------------
 EXERCISES = judge.lesson_exercises("lesson04",
-    judge.Exercise(
-        name="y_psnr", title="PSNR the way super-resolution papers measure it", text=r"""
+    judge.Exercise(name="y_psnr", title="PSNR the way super-resolution papers measure it", text=r"""
 Write `y_psnr(pred, target, scale)` for RGB batches `N×3×H×W` in $[0, 1]$: convert both to the luma of
 BT.601 with MATLAB's studio swing,
 
@@ -309,8 +308,7 @@ Weights `torch.tensor([65.481, 128.553, 24.966]).view(1, 3, 1, 1) / 255`, summed
         stub=judge.function_stub("y_psnr(pred, target, scale)", "Mean over images of the PSNR of BT.601 studio-swing Y, with a border of `scale` pixels cropped.", imports=("import torch",)),
         solution=solutions.y_psnr,
     ),
-    judge.Exercise(
-        name="ssim_map", title="SSIM from its local statistics", text=r"""
+    judge.Exercise(name="ssim_map", title="SSIM from its local statistics", text=r"""
 Write `ssim_map(mu_x, mu_y, var_x, var_y, cov_xy, data_range=1.0)`: given the local means, variances
 and covariance of every window (tensors of any one shape), return SSIM of every window
 (Wang et al. 2004, eq. 13):
@@ -327,8 +325,7 @@ $R$ is `data_range`. Without $C_1$ and $C_2$ two flat black patches give $0/0$; 
         stub=judge.function_stub("ssim_map(mu_x, mu_y, var_x, var_y, cov_xy, data_range=1.0)", "SSIM of every window from its local statistics (element by element)."),
         solution=solutions.ssim_map,
     ),
-    judge.Exercise(
-        name="kid_mmd2", title="KID: the unbiased MMD²", text=r"""
+    judge.Exercise(name="kid_mmd2", title="KID: the unbiased MMD²", text=r"""
 Write `kid_mmd2(real, fake)` for two feature matrices of shape `(m, d)`: the unbiased estimate of
 the squared MMD with the cubic kernel $k(x, y) = (x^\top y / d + 1)^3$ (Bińkowski et al. 2018),
 
@@ -343,8 +340,7 @@ cross term keeps every pair: a real and a fake sample are never the same sample.
         stub=judge.function_stub("kid_mmd2(real, fake)", "Unbiased MMD² with the kernel (x·y/d + 1)³ between two (m, d) feature matrices."),
         solution=solutions.kid_mmd2,
     ),
-    judge.Exercise(
-        name="studio_swing_db", title="How much does studio swing add?", text=r"""
+    judge.Exercise(name="studio_swing_db", title="How much does studio swing add?", text=r"""
 Studio-swing Y spans $[16/255, 235/255]$, only $219/255$ of the range of full-range Y
 ($0.299R + 0.587G + 0.114B$), with the same peak of 1 in the PSNR. By how many dB does the PSNR on
 studio-swing Y exceed the PSNR on full-range Y, for any pair of images?
@@ -364,8 +360,7 @@ $10\log_{10}\big((255/219)^2\big) = 20\log_{10}(255/219) \approx 1.32$ dB, for e
 why Y-PSNR tables sit above RGB-PSNR tables.
 """,
     ),
-    judge.Exercise(
-        name="covariance_rank", title="The singular covariance", text=r"""
+    judge.Exercise(name="covariance_rank", title="The singular covariance", text=r"""
 FID needs the covariance of $d$-dimensional features. What is the largest possible **rank** of the
 sample covariance of `n = 50` feature vectors of dimension `d = 128`? The check measures it.
 """,

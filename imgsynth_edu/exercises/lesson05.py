@@ -227,8 +227,7 @@ def check_bicubic_clock_x3(value) -> str:
 # What the lesson shows
 # ----------------------------------------------------------------------------
 EXERCISES = judge.lesson_exercises("lesson05",
-    judge.Exercise(
-        name="pixel_shuffle", title="Pixel shuffle, by hand", text=r"""
+    judge.Exercise(name="pixel_shuffle", title="Pixel shuffle, by hand", text=r"""
 SRResNet's upsampler ends with `nn.PixelShuffle(r)`: it turns `N×(C·r²)×h×w` into `N×C×(r·h)×(r·w)`,
 and input channel $c\,r^2 + i\,r + j$ becomes the sub-pixel $(i, j)$ of output channel $c$. Write
 `pixel_shuffle(x, r)` with `reshape` and `permute` only (the check switches PyTorch's own off).
@@ -240,8 +239,7 @@ and merge. A single `reshape` cannot do it: it never moves a value.
         stub=judge.function_stub("pixel_shuffle(x, r)", "N×(C·r²)×h×w -> N×C×(h·r)×(w·r), as torch.nn.PixelShuffle(r) does."),
         solution=solutions.pixel_shuffle,
     ),
-    judge.Exercise(
-        name="srgan_generator_loss", title="SRGAN's generator loss", text=r"""
+    judge.Exercise(name="srgan_generator_loss", title="SRGAN's generator loss", text=r"""
 Write `srgan_generator_loss(super_resolved, high_res, fake_logits)`: the perceptual loss of Ledig et al.
 (2017, eq. 3) with the MSE as content term (their "SRGAN-MSE"),
 
@@ -256,8 +254,7 @@ $-\\log\\sigma(d)$ = `F.softplus(-d)`, as in lesson 01; the $10^{-3}$ multiplies
         stub=judge.function_stub("srgan_generator_loss(super_resolved, high_res, fake_logits)", "Content (MSE) + 1e-3 · adversarial (-log D), one number.", imports=("import torch.nn.functional as F",)),
         solution=solutions.srgan_generator_loss,
     ),
-    judge.Exercise(
-        name="lr_hr_pair", title="A training pair, made as the papers make it", text=r"""
+    judge.Exercise(name="lr_hr_pair", title="A training pair, made as the papers make it", text=r"""
 Write `lr_hr_pair(photo, scale)` for one photograph `C×H×W` (as `load_photo` returns it): return
 `(low_res, high_res)`, where `high_res` is the photo as a `1×C×H'×W'` batch cut at the bottom and right
 to multiples of `scale`, and `low_res` its MATLAB-like bicubic downscale. The library has both steps.
@@ -269,8 +266,7 @@ to multiples of `scale`, and `low_res` its MATLAB-like bicubic downscale. The li
         stub=judge.function_stub("lr_hr_pair(photo, scale)", "(low_res, high_res) for a C×H×W photo: 1×C×h×w and 1×C×(h·scale)×(w·scale).", imports=("from imgsynth_edu.data import bicubic_downscale, crop_to_multiple",)),
         solution=solutions.lr_hr_pair,
     ),
-    judge.Exercise(
-        name="bicubic_clock_x3", title="A row of an SR table", text=r"""
+    judge.Exercise(name="bicubic_clock_x3", title="A row of an SR table", text=r"""
 Compute the bicubic Y-PSNR of the held-out photograph `"clock"` at ×3 with the paper's protocol
 (crop to a multiple of 3, MATLAB-bicubic down and up, Y channel, a border of 3 pixels). Put your
 number in `bicubic_clock_x3`.

@@ -253,8 +253,7 @@ def check_skimage_shift(value) -> str:
 # What the lesson shows
 # ----------------------------------------------------------------------------
 EXERCISES = judge.lesson_exercises("lesson06",
-    judge.Exercise(
-        name="cross_power_spectrum", title="The normalised cross-power spectrum", text=r"""
+    judge.Exercise(name="cross_power_spectrum", title="The normalised cross-power spectrum", text=r"""
 Write `cross_power_spectrum(reference, moving)` for two greyscale images `h×w`: the normalised
 cross-power spectrum
 
@@ -270,8 +269,7 @@ away from 0 with `.clamp_min(1e-15)`).
         stub=judge.function_stub("cross_power_spectrum(reference, moving)", "R = fft2(moving)·conj(fft2(reference)) / |…|: a complex h×w tensor of magnitude 1.", imports=("import torch",)),
         solution=solutions.cross_power_spectrum,
     ),
-    judge.Exercise(
-        name="phase_correlation", title="Phase correlation, to the nearest pixel", text=r"""
+    judge.Exercise(name="phase_correlation", title="Phase correlation, to the nearest pixel", text=r"""
 Write `phase_correlation(reference, moving)`: the integer motion `(dy, dx)` with
 `moving(p) ≈ reference(p − d)`, the course's convention. The inverse FFT of $R$ is one sharp peak at
 $d$, modulo the image size. The check moves a camera over a scene (new content enters at the edges)
@@ -284,8 +282,7 @@ past the middle means a negative motion: subtract the height (or the width).
         stub=judge.function_stub("phase_correlation(reference, moving)", "The integer motion (dy, dx) with moving(p) ≈ reference(p - d).", imports=("import torch",)),
         solution=solutions.phase_correlation,
     ),
-    judge.Exercise(
-        name="fine_grid_positions", title="Where shift-and-add puts each sample", text=r"""
+    judge.Exercise(name="fine_grid_positions", title="Where shift-and-add puts each sample", text=r"""
 Frame $f$ moved by $d_f = (d_y, d_x)$ low-resolution pixels, so its pixel $p$ saw the scene at
 $p - d_f$. On the `scale`-times finer grid, the centre of that sample is at
 
@@ -301,8 +298,7 @@ likewise for the columns with `shifts[:, 1]`; then `.expand(F, h, w)` both.
         stub=judge.function_stub("fine_grid_positions(shifts, height, width, scale)", "(hr_y, hr_x): the fine-grid position of every sample of every frame, each (F, height, width).", imports=("import torch",)),
         solution=solutions.fine_grid_positions,
     ),
-    judge.Exercise(
-        name="skimage_shift", title="Another library's sign", text=r"""
+    judge.Exercise(name="skimage_shift", title="Another library's sign", text=r"""
 With the course's convention, frame $f$ satisfies $y_f(p) \approx y_0(p - d_f)$. What does
 scikit-image's `phase_cross_correlation(y_0, y_f)` return for a frame with $d_f = (0.5, -1.25)$?
 Set `skimage_shift = (dy, dx)`; the check runs scikit-image on such a frame.
