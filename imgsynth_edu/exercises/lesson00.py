@@ -227,7 +227,9 @@ not a large made-up number.
         hint="""
 `MAX = 1` for images in $[0, 1]$. Average over `dim=(1, 2, 3)`; `torch.log10` of `1 / 0` is `inf`.
 """,
-        stub=judge.function_stub("psnr(pred, target)", "PSNR in dB of each image pair: a tensor of shape (N,).", imports=("import torch",)),
+        stub=judge.function_stub("psnr(pred, target)",
+                                 "PSNR in dB of each image pair: a tensor of shape (N,).",
+                                 imports=("import torch",)),
         solution=solutions.psnr,
     ),
     judge.Exercise(name="add_gaussian_noise", title="Gaussian noise, on the right scale", text=r"""
@@ -240,7 +242,9 @@ same noise twice), and keep the result in $[0, 1]$ as a sensor would: clamp once
 `torch.randn(images.shape, generator=generator)` draws the noise; `.clamp(0, 1)` keeps the range.
 Watch the scale: σ = 0.1 here means a tenth of the full range, not 0.1 of 255.
 """,
-        stub=judge.function_stub("add_gaussian_noise(images, sigma, generator)", "images + sigma * N(0, 1) noise, kept in [0, 1].", imports=("import torch",)),
+        stub=judge.function_stub("add_gaussian_noise(images, sigma, generator)",
+                                 "images + sigma * N(0, 1) noise, kept in [0, 1].",
+                                 imports=("import torch",)),
         solution=solutions.add_gaussian_noise,
     ),
     judge.Exercise(name="to_nchw", title="An image in the course's convention", text=r"""
@@ -252,7 +256,9 @@ Image files load as NumPy arrays of shape `H×W×C` (or `H×W` for greyscale) wi
 `torch.from_numpy`, then `.permute(2, 0, 1)` (not `reshape`, which scrambles the pixels), then
 `.float() / 255` and `[None]` for the batch axis. Give a greyscale array a channel axis first.
 """,
-        stub=judge.function_stub("to_nchw(array)", "An H×W×C (or H×W) uint8 array as a 1×C×H×W float32 tensor in [0, 1].", imports=("import numpy as np", "import torch")),
+        stub=judge.function_stub("to_nchw(array)",
+                                 "An H×W×C (or H×W) uint8 array as a 1×C×H×W float32 tensor in [0, 1].",
+                                 imports=("import numpy as np", "import torch")),
         solution=solutions.to_nchw,
     ),
     judge.Exercise(name="sigma_for_30_db", title="Which noise level gives 30 dB?", text=r"""

@@ -404,7 +404,9 @@ exact for any logit (the check tries $d = -200$, where $D$ is certain the sample
 $-\log\sigma(d) = \operatorname{softplus}(-d)$: `F.softplus(-fake_logits).mean()`. Computing
 `torch.log(torch.sigmoid(d))` underflows to $\log 0$ for very negative $d$.
 """,
-        stub=judge.function_stub("generator_loss(fake_logits)", "-mean log D(G(z)) from the discriminator's logits on a fake batch.", imports=("import torch", "import torch.nn.functional as F")),
+        stub=judge.function_stub("generator_loss(fake_logits)",
+                                 "-mean log D(G(z)) from the discriminator's logits on a fake batch.",
+                                 imports=("import torch", "import torch.nn.functional as F")),
         solution=solutions.generator_loss,
     ),
     judge.Exercise(name="training_step", title="One correct training step", text=r"""
@@ -425,7 +427,9 @@ Per player: `opt.zero_grad()`, `loss.backward()`, `opt.step()`. In the discrimin
 `generator(z).detach()`; in the generator's half, do not detach. `step()` belongs to the optimizer,
 not to the network.
 """,
-        stub=judge.function_stub("training_step(generator, discriminator, opt_g, opt_d, real, latent_dim)", 'One discriminator update, then one generator update; returns {"d_loss": ..., "g_loss": ...}.', imports=("import torch", "", "from imgsynth_edu import losses")),
+        stub=judge.function_stub("training_step(generator, discriminator, opt_g, opt_d, real, latent_dim)",
+                                 'One discriminator update, then one generator update; returns {"d_loss": ..., "g_loss": ...}.',
+                                 imports=("import torch", "", "from imgsynth_edu import losses")),
         solution=solutions.training_step,
     ),
     judge.Exercise(name="optimal_discriminator", title="The optimal discriminator", text=r"""
@@ -437,7 +441,8 @@ Write `optimal_discriminator(p_data, p_g)` for two arrays of density values on t
 It works element by element: NumPy arrays (or tensors) divide point by point. $D^*$ is the
 probability that $x$ is **real**, so it is between 0 and 1.
 """,
-        stub=judge.function_stub("optimal_discriminator(p_data, p_g)", "D*(x) at each point, from the two densities at those points."),
+        stub=judge.function_stub("optimal_discriminator(p_data, p_g)",
+                                 "D*(x) at each point, from the two densities at those points."),
         solution=solutions.optimal_discriminator,
     ),
     judge.Exercise(name="larger_gradient", title="Where the saturating loss is steeper", text=r"""

@@ -187,7 +187,8 @@ generator's stages take $7 \to 14 \to 28$ with kernel 4, stride 2, padding 1.
 A convolution maps a side $n$ to $\lfloor (n + 2p - k)/s \rfloor + 1$. The transposed convolution
 runs that map backwards: solve for $n$, then add `output_padding`.
 """,
-        stub=judge.function_stub("transposed_conv_output_size(size, kernel, stride, padding, output_padding=0)", "The output side of nn.ConvTranspose2d(kernel, stride, padding, output_padding) on a side of `size`."),
+        stub=judge.function_stub("transposed_conv_output_size(size, kernel, stride, padding, output_padding=0)",
+                                 "The output side of nn.ConvTranspose2d(kernel, stride, padding, output_padding) on a side of `size`."),
         solution=solutions.transposed_conv_output_size,
     ),
     judge.Exercise(name="slerp", title="Spherical interpolation", text=r"""
@@ -203,7 +204,9 @@ straight line $(1-t)z_0 + t z_1$ there.
 Compute $\\Omega$ per row as a column, shape `(N, 1)`, so it broadcasts over the `Z` entries;
 `clamp(-1, 1)` the cosine before `torch.acos`; `torch.where` picks the fallback row by row.
 """,
-        stub=judge.function_stub("slerp(z0, z1, t)", "Spherical interpolation between the rows of z0 and z1 (both (N, Z)) at t in [0, 1].", imports=("import torch",)),
+        stub=judge.function_stub("slerp(z0, z1, t)",
+                                 "Spherical interpolation between the rows of z0 and z1 (both (N, Z)) at t in [0, 1].",
+                                 imports=("import torch",)),
         solution=solutions.slerp,
     ),
     judge.Exercise(name="digit_shares", title="Which digits does a generator draw?", text=r"""
@@ -216,7 +219,9 @@ fraction of samples it wins. Write `digit_shares(logits)` for the classifier's l
 `logits.argmax(dim=1)` is each sample's digit; `torch.bincount(..., minlength=10)` counts them, the
 missing digits included; divide by `N`.
 """,
-        stub=judge.function_stub("digit_shares(logits)", "The share of the N samples assigned to each of the 10 digits: a tensor of shape (10,).", imports=("import torch",)),
+        stub=judge.function_stub("digit_shares(logits)",
+                                 "The share of the N samples assigned to each of the 10 digits: a tensor of shape (10,).",
+                                 imports=("import torch",)),
         solution=solutions.digit_shares,
     ),
 )

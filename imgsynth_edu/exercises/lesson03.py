@@ -223,7 +223,9 @@ for `z` of shape `(N, Z)` and `N` labels; return the `(N, Z + E)` code.
         hint="""
 `embedding(labels)` has shape `(N, E)`; `torch.cat([...], dim=1)` puts the two side by side (z first).
 """,
-        stub=judge.function_stub("conditional_input(z, labels, embedding)", "The code [z ; e(y)] of shape (N, Z + E) that the generator's body reads.", imports=("import torch",)),
+        stub=judge.function_stub("conditional_input(z, labels, embedding)",
+                                 "The code [z ; e(y)] of shape (N, Z + E) that the generator's body reads.",
+                                 imports=("import torch",)),
         solution=solutions.conditional_input,
     ),
     judge.Exercise(name="projection_logit", title="The projection discriminator's logit", text=r"""
@@ -238,7 +240,8 @@ one logit per image: `psi` is an `nn.Linear(F, 1)`, `class_embedding` an `nn.Emb
 `psi(phi)` has shape `(N, 1)`: `squeeze(1)` it before adding, or broadcasting makes an `N×N` matrix.
 The inner product of each row: `(class_embedding(labels) * phi).sum(dim=1)`.
 """,
-        stub=judge.function_stub("projection_logit(phi, labels, psi, class_embedding)", "psi(phi(x)) + e(y)^T phi(x): one logit per image, shape (N,)."),
+        stub=judge.function_stub("projection_logit(phi, labels, psi, class_embedding)",
+                                 "psi(phi(x)) + e(y)^T phi(x): one logit per image, shape (N,)."),
         solution=solutions.projection_logit,
     ),
     judge.Exercise(name="masked_l1", title="The L1 loss inside the hole", text=r"""
@@ -252,7 +255,8 @@ $$L = \frac{\sum_{n,c,i,j} m_{nij}\,|\hat x_{ncij} - x_{ncij}|}{C\sum_{n,i,j} m_
 `mask.expand_as(fill)` repeats the mask over the channels; sum the masked errors and divide by the
 number of ones in the expanded mask. Dividing by every pixel would make a small hole look good.
 """,
-        stub=judge.function_stub("masked_l1(fill, target, mask)", "Mean |fill - target| over the hole (mask = 1) only: one number."),
+        stub=judge.function_stub("masked_l1(fill, target, mask)",
+                                 "Mean |fill - target| over the hole (mask = 1) only: one number."),
         solution=solutions.masked_l1,
     ),
     judge.Exercise(name="l1_l2_minimisers", title="Why L1 alone is blurry, and which blur", text=r"""

@@ -305,7 +305,9 @@ the mean over the images.
 Weights `torch.tensor([65.481, 128.553, 24.966]).view(1, 3, 1, 1) / 255`, summed over `dim=1`, plus
 `16 / 255`. Crop with `[..., s:-s, s:-s]`. The MSE per image is a mean over its pixels.
 """,
-        stub=judge.function_stub("y_psnr(pred, target, scale)", "Mean over images of the PSNR of BT.601 studio-swing Y, with a border of `scale` pixels cropped.", imports=("import torch",)),
+        stub=judge.function_stub("y_psnr(pred, target, scale)",
+                                 "Mean over images of the PSNR of BT.601 studio-swing Y, with a border of `scale` pixels cropped.",
+                                 imports=("import torch",)),
         solution=solutions.y_psnr,
     ),
     judge.Exercise(name="ssim_map", title="SSIM from its local statistics", text=r"""
@@ -322,7 +324,8 @@ with `metrics.ssim`.
         hint="""
 $R$ is `data_range`. Without $C_1$ and $C_2$ two flat black patches give $0/0$; with them, SSIM is 1 there.
 """,
-        stub=judge.function_stub("ssim_map(mu_x, mu_y, var_x, var_y, cov_xy, data_range=1.0)", "SSIM of every window from its local statistics (element by element)."),
+        stub=judge.function_stub("ssim_map(mu_x, mu_y, var_x, var_y, cov_xy, data_range=1.0)",
+                                 "SSIM of every window from its local statistics (element by element)."),
         solution=solutions.ssim_map,
     ),
     judge.Exercise(name="kid_mmd2", title="KID: the unbiased MMD²", text=r"""
@@ -337,7 +340,8 @@ $$\widehat{\mathrm{MMD}}^2 = \frac{1}{m(m-1)}\sum_{i \ne j}\big[k(x_i, x_j) + k(
 `real @ real.T` holds every inner product; subtract the diagonal's sum to drop the terms $i = j$. The
 cross term keeps every pair: a real and a fake sample are never the same sample.
 """,
-        stub=judge.function_stub("kid_mmd2(real, fake)", "Unbiased MMD² with the kernel (x·y/d + 1)³ between two (m, d) feature matrices."),
+        stub=judge.function_stub("kid_mmd2(real, fake)",
+                                 "Unbiased MMD² with the kernel (x·y/d + 1)³ between two (m, d) feature matrices."),
         solution=solutions.kid_mmd2,
     ),
     judge.Exercise(name="studio_swing_db", title="How much does studio swing add?", text=r"""

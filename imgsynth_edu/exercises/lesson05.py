@@ -236,7 +236,8 @@ and input channel $c\,r^2 + i\,r + j$ becomes the sub-pixel $(i, j)$ of output c
 Split the channels into `(C, r, r)`, move the two `r` axes next to `h` and `w` (order `N, C, h, r, w, r`),
 and merge. A single `reshape` cannot do it: it never moves a value.
 """,
-        stub=judge.function_stub("pixel_shuffle(x, r)", "N×(C·r²)×h×w -> N×C×(h·r)×(w·r), as torch.nn.PixelShuffle(r) does."),
+        stub=judge.function_stub("pixel_shuffle(x, r)",
+                                 "N×(C·r²)×h×w -> N×C×(h·r)×(w·r), as torch.nn.PixelShuffle(r) does."),
         solution=solutions.pixel_shuffle,
     ),
     judge.Exercise(name="srgan_generator_loss", title="SRGAN's generator loss", text=r"""
@@ -251,7 +252,9 @@ where the discriminator gave `fake_logits` ($D = \sigma(d)$) for the super-resol
         hint="""
 $-\\log\\sigma(d)$ = `F.softplus(-d)`, as in lesson 01; the $10^{-3}$ multiplies the adversarial term only.
 """,
-        stub=judge.function_stub("srgan_generator_loss(super_resolved, high_res, fake_logits)", "Content (MSE) + 1e-3 · adversarial (-log D), one number.", imports=("import torch.nn.functional as F",)),
+        stub=judge.function_stub("srgan_generator_loss(super_resolved, high_res, fake_logits)",
+                                 "Content (MSE) + 1e-3 · adversarial (-log D), one number.",
+                                 imports=("import torch.nn.functional as F",)),
         solution=solutions.srgan_generator_loss,
     ),
     judge.Exercise(name="lr_hr_pair", title="A training pair, made as the papers make it", text=r"""
@@ -263,7 +266,9 @@ to multiples of `scale`, and `low_res` its MATLAB-like bicubic downscale. The li
 `crop_to_multiple(photo[None], scale)`, then `bicubic_downscale(high_res, scale)` (from `imgsynth_edu.data`).
 `F.interpolate(..., mode="bicubic")` is not the same operator: it does not low-pass before shrinking.
 """,
-        stub=judge.function_stub("lr_hr_pair(photo, scale)", "(low_res, high_res) for a C×H×W photo: 1×C×h×w and 1×C×(h·scale)×(w·scale).", imports=("from imgsynth_edu.data import bicubic_downscale, crop_to_multiple",)),
+        stub=judge.function_stub("lr_hr_pair(photo, scale)",
+                                 "(low_res, high_res) for a C×H×W photo: 1×C×h×w and 1×C×(h·scale)×(w·scale).",
+                                 imports=("from imgsynth_edu.data import bicubic_downscale, crop_to_multiple",)),
         solution=solutions.lr_hr_pair,
     ),
     judge.Exercise(name="bicubic_clock_x3", title="A row of an SR table", text=r"""

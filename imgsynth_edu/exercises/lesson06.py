@@ -266,7 +266,9 @@ the pure phase ramp $e^{-2\pi i\,u\cdot d}$.
 `torch.fft.fft2` of each image; `.conj()` on the **reference's** spectrum; divide by `.abs()` (clamped
 away from 0 with `.clamp_min(1e-15)`).
 """,
-        stub=judge.function_stub("cross_power_spectrum(reference, moving)", "R = fft2(moving)·conj(fft2(reference)) / |…|: a complex h×w tensor of magnitude 1.", imports=("import torch",)),
+        stub=judge.function_stub("cross_power_spectrum(reference, moving)",
+                                 "R = fft2(moving)·conj(fft2(reference)) / |…|: a complex h×w tensor of magnitude 1.",
+                                 imports=("import torch",)),
         solution=solutions.cross_power_spectrum,
     ),
     judge.Exercise(name="phase_correlation", title="Phase correlation, to the nearest pixel", text=r"""
@@ -279,7 +281,9 @@ and compares your answer with the library's.
 `torch.fft.ifft2(R).abs()`, then `argmax()`: row `index // width`, column `index % width`. A peak
 past the middle means a negative motion: subtract the height (or the width).
 """,
-        stub=judge.function_stub("phase_correlation(reference, moving)", "The integer motion (dy, dx) with moving(p) ≈ reference(p - d).", imports=("import torch",)),
+        stub=judge.function_stub("phase_correlation(reference, moving)",
+                                 "The integer motion (dy, dx) with moving(p) ≈ reference(p - d).",
+                                 imports=("import torch",)),
         solution=solutions.phase_correlation,
     ),
     judge.Exercise(name="fine_grid_positions", title="Where shift-and-add puts each sample", text=r"""
@@ -295,7 +299,9 @@ Write `fine_grid_positions(shifts, height, width, scale)` for `shifts` of shape 
 `torch.arange(height)` as a column `(1, h, 1)` minus `shifts[:, 0]` as `(F, 1, 1)` broadcasts to `(F, h, 1)`;
 likewise for the columns with `shifts[:, 1]`; then `.expand(F, h, w)` both.
 """,
-        stub=judge.function_stub("fine_grid_positions(shifts, height, width, scale)", "(hr_y, hr_x): the fine-grid position of every sample of every frame, each (F, height, width).", imports=("import torch",)),
+        stub=judge.function_stub("fine_grid_positions(shifts, height, width, scale)",
+                                 "(hr_y, hr_x): the fine-grid position of every sample of every frame, each (F, height, width).",
+                                 imports=("import torch",)),
         solution=solutions.fine_grid_positions,
     ),
     judge.Exercise(name="skimage_shift", title="Another library's sign", text=r"""
