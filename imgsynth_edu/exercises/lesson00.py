@@ -187,7 +187,7 @@ def check_to_nchw(to_nchw) -> str:
 
 
 @judge.exercise("sigma_for_30_db")
-def check_sigma_for_30_db(sigma) -> str:
+def check_sigma_for_30_db(sigma: float) -> str:
     """Check a noise level ``sigma`` that should give a PSNR of 30 dB.
 
     Lesson: ``00_tour.ipynb``.

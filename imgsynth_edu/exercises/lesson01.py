@@ -366,7 +366,7 @@ def check_optimal_discriminator(optimal_discriminator) -> str:
 # Exercise 4: which loss gives the larger gradient at D(G(z)) = 0.9?
 # ----------------------------------------------------------------------------
 @judge.exercise("larger_gradient")
-def check_larger_gradient(choice) -> str:
+def check_larger_gradient(choice: str) -> str:
     """Check the answer ``"saturating"`` or ``"non-saturating"``, measured with the library's losses.
 
     Lesson: ``01_gan_from_scratch.ipynb``.

@@ -184,7 +184,7 @@ def check_masked_l1(masked_l1) -> str:
 # Exercise 4: the minimisers of L1 and L2
 # ----------------------------------------------------------------------------
 @judge.exercise("l1_l2_minimisers")
-def check_l1_l2_minimisers(values) -> str:
+def check_l1_l2_minimisers(values: tuple[float, float]) -> str:
     """Check ``(best constant under L1, best constant under L2)`` for a pixel that is 1 in 70 % of fills, else 0.
 
     Lesson: ``03_conditional_gan.ipynb``.

@@ -239,7 +239,7 @@ def check_kid_mmd2(kid_mmd2) -> str:
 # Exercise 4: what studio swing does to PSNR
 # ----------------------------------------------------------------------------
 @judge.exercise("studio_swing_db")
-def check_studio_swing_db(value) -> str:
+def check_studio_swing_db(value: float) -> str:
     """Check the dB that studio-swing Y (range 219/255) adds to PSNR compared with full-range Y, measured.
 
     Lesson: ``04_measuring_quality.ipynb``.
@@ -269,7 +269,7 @@ def check_studio_swing_db(value) -> str:
 # Exercise 5: the rank of a covariance of few samples
 # ----------------------------------------------------------------------------
 @judge.exercise("covariance_rank")
-def check_covariance_rank(value) -> str:
+def check_covariance_rank(value: int) -> str:
     """Check the largest rank of the sample covariance of 50 vectors of dimension 128 (measured).
 
     Lesson: ``04_measuring_quality.ipynb``.

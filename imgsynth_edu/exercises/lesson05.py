@@ -202,7 +202,7 @@ def _clock_x3() -> dict:
 
 
 @judge.exercise("bicubic_clock_x3")
-def check_bicubic_clock_x3(value) -> str:
+def check_bicubic_clock_x3(value: float) -> str:
     """Check the bicubic Y-PSNR of ``clock`` at ×3 (crop to a multiple of 3, down, up, Y, border of 3).
 
     Lesson: ``05_super_resolution.ipynb``.

@@ -229,7 +229,7 @@ def _skimage_measurement() -> tuple[float, float]:
 
 
 @judge.exercise("skimage_shift")
-def check_skimage_shift(value) -> str:
+def check_skimage_shift(value: tuple[float, float]) -> str:
     """Check what scikit-image returns for a frame moved by d_f = (0.5, −1.25), measured.
 
     Lesson: ``06_multi_frame_restoration.ipynb``.
