@@ -1,42 +1,54 @@
 """The judge shared by every exercise: run the student's code, compare, explain.
 
-A check function is written as::
+A lesson module (``lessonNN.py``) imports the judge as one name,
+``from . import _judge as judge``, and writes a check function as::
 
-    @exercise("generator_loss")
-    def check_generator_loss(generator_loss):
-        loss = run(generator_loss, logits)          # NotImplementedError / None -> "not attempted"
-        if not close(loss, expected):
-            fail("the loss is ...", hint="...")     # raises ExerciseError
+    @judge.exercise("generator_loss")
+    def check_generator_loss(generator_loss) -> str:
+        loss = judge.run(generator_loss, logits)    # NotImplementedError / None -> "not attempted"
+        if not judge.close(loss, expected):
+            judge.fail("the loss is ...", hint="...")   # raises ExerciseError
         return "matches losses.g_loss_non_saturating on ..."   # -> "✓ generator_loss: correct (...)"
 
 :func:`exercise` turns the three outcomes into one printed line or one
 :class:`ExerciseError`; :func:`run` calls the student's code and turns its
 crashes into explanations; :func:`answer` does the same for a value the
-student fills in (``sigma = None  # your answer``), :func:`number_answer` for a number;
-:func:`require_gradient` fails a loss that no gradient flows through; :class:`Exercise` holds
-the text of an exercise, :func:`function_stub` writes the code cell of a
-function exercise, and :func:`render_cells` makes the notebook cells of a lesson.
+student fills in (``sigma = None  # your answer``), :func:`number_answer` for a
+number; :func:`require_gradient` fails a loss that no gradient flows through.
 
-A lesson module imports the judge as one name, ``from . import _judge as judge``,
-and writes ``judge.fail(...)``, ``judge.run(...)``, ``@judge.exercise(...)``: one
-import line instead of a list of ten names in every lesson. An exercise whose
-answer is a function declares its stub from the signature, the one-line
-docstring and the imports the student will need::
+The text of the exercises closes the lesson module: an :class:`Exercise` each,
+gathered by :func:`lesson_exercises`, which writes every check cell as
+``lessonNN.check_<name>(<name>)``; :func:`function_stub` writes the code cell
+of an exercise whose answer is a function, and :func:`render_cells` makes the
+notebook cells of a lesson::
 
-    judge.Exercise(
-        name="psnr",
-        ...,
-        stub=judge.function_stub("psnr(pred, target)", "PSNR in dB of each image pair: a tensor of shape (N,).",
-                                 imports=("import torch",)),
+    EXERCISES = judge.lesson_exercises("lesson00",
+        judge.Exercise(name="psnr", title="PSNR from its definition", text=r\"\"\"
+    Write `psnr(pred, target)` ...
+    \"\"\",
+            hint=\"\"\"...\"\"\",
+            stub=judge.function_stub("psnr(pred, target)",
+                                     "PSNR in dB of each image pair: a tensor of shape (N,).",
+                                     imports=("import torch",)),
+            solution=solutions.psnr,
+        ),
         ...
     )
 
-which is the cell ``import torch`` / two blank lines / ``def psnr(pred, target):`` /
-the docstring / ``raise NotImplementedError  # your code here``, the same text as
-the hand-written triple-quoted stub it replaces (a new lesson written with a
-literal ``stub='''...'''`` and ``from ._judge import (...)`` still works; convert it
-the same way). ``check_call`` may be left out when it is the usual
-``lessonNN.check_<name>(<name>)``: :func:`lesson_exercises` fills it in.
+``function_stub`` gives the same cell as the hand-written stub
+``import torch`` / two blank lines / ``def psnr(pred, target):`` / its one-line
+docstring / ``raise NotImplementedError  # your code here``.
+
+Converting a lesson module written the older way (``from ._judge import (...)``
+with ten names, ``stub='''...'''`` literals, ``check_call=...`` on every
+exercise), which still works as it is: import ``_judge as judge`` and prefix
+the names; turn each function stub into ``judge.function_stub(signature,
+docstring, imports=(...))`` (whole import lines; ``""`` for the blank line
+between Python's and the course's imports); drop the ``check_call`` lines
+that are the usual call and wrap the tuple in ``judge.lesson_exercises("lessonNN", ...)``;
+read a number answer with ``judge.number_answer``; lay each ``Exercise`` out as above. Then
+``python tools/exercise_snippets.py --check`` must still pass: the rendered
+cells do not change.
 """
 
 from __future__ import annotations
