@@ -75,6 +75,8 @@ CASES = {
     "scale the model was not trained for": lambda t: (
         ["upscale", str(t / "photo.png"), str(t / "o.png"), "--scale", "4", "--checkpoint", str(t / "tiny.pt")],
         "upscales ×2"),
+    "unknown initial model": lambda t: (["train", "srgan", "--init-pretrained", "srresnet-x9", "--content", "l1",
+                                         "--out", str(t / "g.pt")], "--init-pretrained 'srresnet-x9' is not a bundled"),
     "unknown pretrained": lambda t: (["sample", "--pretrained", "nope", "--out", str(t / "g.png")],
                                      "--pretrained 'nope' is not a bundled model"),
 }

@@ -37,7 +37,8 @@ def weights_dir(tmp_path, monkeypatch):
 
 def _bundle(folder, name, architecture, arguments, state):
     save_state_dict(state, folder / f"{name}.pt")
-    card = {"name": name, "description": "test", "architecture": architecture, "arguments": arguments}
+    card = {"name": name, "description": "test", "architecture": architecture, "arguments": arguments,
+            "sha256": pretrained.weights_sha256(folder / f"{name}.pt")}  # every bundled card records it
     (folder / f"{name}.json").write_text(json.dumps(card))
 
 

@@ -204,6 +204,9 @@ def run_train_srgan(args) -> int:
     device = get_device(args.device)
     if args.init_checkpoint:
         generator, init_card = pretrained.load_file(args.init_checkpoint), pretrained.read_card(args.init_checkpoint)
+    elif args.init_pretrained not in pretrained.available():
+        raise ValueError(f"--init-pretrained {args.init_pretrained!r} is not a bundled model; "
+                         f"bundled: {', '.join(pretrained.available())}")
     else:
         generator, init_card = pretrained.load(args.init_pretrained), pretrained.card(args.init_pretrained)
     if init_card.get("arguments", {}).get("scale") != args.scale:
