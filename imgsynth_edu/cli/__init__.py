@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         cards.check_numeric_arguments(args)
+        cards.check_device_argument(args)
         return int(args.func(args) or 0)
     except EXPECTED_ERRORS as error:
         if debug:

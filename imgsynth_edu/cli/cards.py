@@ -25,12 +25,13 @@ from pathlib import Path
 import torch
 
 from .. import pretrained
-from ..utils import atomic_write, save_state_dict, seed_everything
+from ..utils import atomic_write, get_device, save_state_dict, seed_everything
 
 __all__ = [
     "add_device_argument",
     "add_model_arguments",
     "add_overwrite_argument",
+    "check_device_argument",
     "check_numeric_arguments",
     "check_out",
     "claim_outputs",
@@ -76,6 +77,19 @@ def check_numeric_arguments(args: argparse.Namespace) -> None:
             raise ValueError(f"{_option(dest)} must be an integer >= 0, got {value!r}")
         if dest in OPEN_UNIT_INTERVAL and not 0 < value < 1:
             raise ValueError(f"{_option(dest)} must be a number strictly between 0 and 1, got {value!r}")
+
+
+def check_device_argument(args: argparse.Namespace) -> None:
+    """``--device``, if given, must name a device that exists here (:func:`imgsynth_edu.get_device`).
+
+    Checked before a command runs, so that every command (also those that hand the
+    name to a trainer as it is) refuses ``--device cuda`` on a machine without CUDA in one line.
+    """
+    if getattr(args, "device", None) is not None:
+        try:
+            get_device(args.device)
+        except ValueError as error:
+            raise ValueError(f"--device: {error}") from None
 
 
 def hardware(device: torch.device) -> str:
