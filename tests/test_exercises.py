@@ -29,7 +29,7 @@ from imgsynth_edu.data import bicubic_downscale, crop_to_multiple
 from imgsynth_edu.exercises import ExerciseError
 
 REPO = Path(__file__).resolve().parents[1]
-LESSON_NUMBERS = ("00", "01", "02", "03", "04", "05", "06")
+LESSON_NUMBERS = ("00", "01", "02", "03", "04", "05", "06", "08")
 MODULES = {number: importlib.import_module(f"imgsynth_edu.exercises.lesson{number}") for number in LESSON_NUMBERS}
 ALL_EXERCISES = [(number, item) for number, module in MODULES.items() for item in module.EXERCISES]
 

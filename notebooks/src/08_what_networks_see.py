@@ -310,29 +310,9 @@ ise.claim("the gradient reaches exactly the theoretical field, yet 95 % of it li
 # in practice it looks at about 12 × 12. The effective field is roughly Gaussian (Luo et al. show
 # it grows like $\sqrt{\text{depth}}$, not linearly): deep stacks of 3 × 3 convolutions see less than
 # their size suggests.
-#
-# ## 6. Explore: any model, any method, any pixel
-#
-# The explorer below puts it together: the classifier on held-out digits, SRResNet on a photograph
-# (use **pixel row** / **pixel col** to choose the output pixel whose gradient map you see; the cyan
-# cross marks it), and, in section 7, a discriminator. Try the edge detector against the others, and
-# move SRResNet's pixel across an edge.
-
-# %%
-photo_crop = load_photo("chelsea")[None, :, 60:92, 150:182].contiguous()  # (1, 3, 32, 32): a cat's eye
-subjects = {
-    "digit classifier": (classifier, {f"held-out digit {int(test_labels[i])}": test_images[i:i + 1] for i in range(4)}),
-    "SRResNet ×4": (srresnet, {"chelsea (32×32 crop)": photo_crop}),
-}
-attribution_explorer = AttributionExplorer(subjects)
-display(attribution_explorer.widget)
-
-# %%
-attribution_explorer.static_figure("SRResNet ×4", "chelsea (32×32 crop)", row=64, col=64)
-plt.show()
 
 # %% [markdown]
-# ## 7. The discriminator: what it looks at, and a measuring instrument that can overfit
+# ## 6. The discriminator: what it looks at, and a measuring instrument that can overfit
 #
 # The course bundles no discriminator, so we train two here, each in a short GAN run with the same
 # DCGAN architecture and seed: one on **all 4,000** training digits, one on only **64** of them
@@ -451,16 +431,28 @@ ise.claim("some grey window, covering part of the sample, raises D's score: the 
                    f"{-float(signed_occlusion.min()):.2f}")
 
 # %% [markdown]
-# The same explorer, now with the discriminator: its logit is the number explained.
+# ## 7. Explore: any model, any method, any pixel
+#
+# The explorer below puts it together: the classifier on held-out digits, the discriminator of
+# section 6 on the suspect sample and on a real digit (its logit is the number explained), and
+# SRResNet on a photograph (use **pixel row** / **pixel col** to choose the output pixel whose
+# gradient map you see; the cyan cross marks it). Try the edge detector against the others, and
+# move SRResNet's pixel across an edge.
 
 # %%
-discriminator_explorer = AttributionExplorer({
-    "discriminator (4,000 digits)": (critic, {"least real sample": suspect, "a held-out digit": test_images[:1]}),
-})
-display(discriminator_explorer.widget)
+photo_crop = load_photo("chelsea")[None, :, 60:92, 150:182].contiguous()  # (1, 3, 32, 32): a cat's eye
+subjects = {
+    "digit classifier": (classifier, {f"held-out digit {i + 1}": test_images[i:i + 1] for i in range(4)}),
+    "discriminator (4,000 digits)": (critic, {"least real sample": suspect, "held-out digit 1": test_images[:1]}),
+    "SRResNet ×4": (srresnet, {"chelsea (32×32 crop)": photo_crop}),
+}
+attribution_explorer = AttributionExplorer(subjects)
+display(attribution_explorer.widget)
 
 # %%
-discriminator_explorer.static_figure()
+attribution_explorer.static_figure("discriminator (4,000 digits)", "least real sample")
+plt.show()
+attribution_explorer.static_figure("SRResNet ×4", "chelsea (32×32 crop)", row=64, col=64)
 plt.show()
 
 # %% [markdown]
