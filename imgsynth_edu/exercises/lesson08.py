@@ -31,17 +31,7 @@ from ..interpret import (
     spearman_rank_correlation,
 )
 from ..metrics import ssim
-from ._judge import (
-    Exercise,
-    as_tensor,
-    close,
-    exercise,
-    fail,
-    fmt,
-    match_variant,
-    render_cells,
-    run,
-)
+from . import _judge as judge
 from .solutions import lesson08 as solutions
 
 __all__ = ["EXERCISES", "cells", "check_gradient_saliency", "check_integrated_gradients_riemann",
@@ -76,7 +66,7 @@ def _input_gradient(model, images, score) -> torch.Tensor:
 # ----------------------------------------------------------------------------
 # Exercise 1: gradient saliency by hand
 # ----------------------------------------------------------------------------
-@exercise("gradient_saliency")
+@judge.exercise("gradient_saliency")
 def check_gradient_saliency(gradient_saliency) -> str:
     """Check ``gradient_saliency(model, images, classes)`` = ``|∂ logit_class / ∂x|`` per image.
 
@@ -84,12 +74,12 @@ def check_gradient_saliency(gradient_saliency) -> str:
     """
     model, images = _small_classifier(), _images()
     classes = torch.tensor([0, 2, 1])
-    result = as_tensor(run(gradient_saliency, model, images.clone(), classes.clone()), "gradient_saliency(...)")
+    result = judge.as_tensor(judge.run(gradient_saliency, model, images.clone(), classes.clone()), "gradient_saliency(...)")
     expected = saliency(model, images, classes).double()  # (3, 1, 8, 8)
     if result.shape != expected.shape:
-        fail(f"return one value per input pixel, shape {tuple(expected.shape)}, got {tuple(result.shape)}",
+        judge.fail(f"return one value per input pixel, shape {tuple(expected.shape)}, got {tuple(result.shape)}",
              hint="the gradient has the shape of the images")
-    if close(result, expected, rtol=1e-4, atol=1e-7):
+    if judge.close(result, expected, rtol=1e-4, atol=1e-7):
         return "|∂ logit / ∂x| of each image's own class, equal to interpret.saliency on a small tanh network"
 
     def own(logits: torch.Tensor) -> torch.Tensor:
@@ -105,16 +95,16 @@ def check_gradient_saliency(gradient_saliency) -> str:
         "times input": ((signed * images.double()).abs(),
                         "that is gradient × input, another method; saliency is the gradient alone"),
     }
-    fail(match_variant(result, variants, rtol=1e-4, atol=1e-7) or
-         f"the map differs from |∂ logit / ∂x| (first values {fmt(result[0, 0, 0])}, "
-         f"expected {fmt(expected[0, 0, 0])})",
+    judge.fail(judge.match_variant(result, variants, rtol=1e-4, atol=1e-7) or
+         f"the map differs from |∂ logit / ∂x| (first values {judge.fmt(result[0, 0, 0])}, "
+         f"expected {judge.fmt(expected[0, 0, 0])})",
          hint="images.requires_grad_(True); logits[range(N), classes].sum().backward() or torch.autograd.grad; .abs()")
 
 
 # ----------------------------------------------------------------------------
 # Exercise 2: integrated gradients by a Riemann sum
 # ----------------------------------------------------------------------------
-@exercise("integrated_gradients_riemann")
+@judge.exercise("integrated_gradients_riemann")
 def check_integrated_gradients_riemann(integrated_gradients_riemann) -> str:
     """Check ``integrated_gradients_riemann(model, image, target, baseline, steps)`` (Sundararajan et al. 2017, eq. 3).
 
@@ -122,13 +112,13 @@ def check_integrated_gradients_riemann(integrated_gradients_riemann) -> str:
     """
     model, images = _small_classifier(), _images(2)
     target, baseline, steps = 1, 0.5, 8
-    result = as_tensor(run(integrated_gradients_riemann, model, images.clone(), target, baseline, steps),
+    result = judge.as_tensor(judge.run(integrated_gradients_riemann, model, images.clone(), target, baseline, steps),
                        "integrated_gradients_riemann(...)")
     reference = functools.partial(integrated_gradients, model, images, target, baseline=baseline, steps=steps)
     expected = reference(method="right").double()  # (2, 1, 8, 8)
     if result.shape != expected.shape:
-        fail(f"return one attribution per input pixel, shape {tuple(expected.shape)}, got {tuple(result.shape)}")
-    if close(result, expected, rtol=1e-4, atol=1e-6):
+        judge.fail(f"return one attribution per input pixel, shape {tuple(expected.shape)}, got {tuple(result.shape)}")
+    if judge.close(result, expected, rtol=1e-4, atol=1e-6):
         return (f"(x − x')·(1/m)·Σ_k ∇f(x' + k/m·(x − x')) for k = 1..{steps}, equal to "
                 "interpret.integrated_gradients(..., method='right')")
     difference = (images - baseline).double()  # (2, 1, 8, 8)
@@ -141,9 +131,9 @@ def check_integrated_gradients_riemann(integrated_gradients_riemann) -> str:
         "times image": (average * images.double(), "multiply by (x − x'), not by x: the baseline is grey here, not black"),
         "sum": (expected * steps, f"that is {steps}× too large: average the gradients (divide by steps), don't just add them"),
     }
-    fail(match_variant(result, variants, rtol=1e-4, atol=1e-6) or
-         f"the attributions differ from the paper's Riemann sum (first values {fmt(result[0, 0, 0])}, "
-         f"expected {fmt(expected[0, 0, 0])})",
+    judge.fail(judge.match_variant(result, variants, rtol=1e-4, atol=1e-6) or
+         f"the attributions differ from the paper's Riemann sum (first values {judge.fmt(result[0, 0, 0])}, "
+         f"expected {judge.fmt(expected[0, 0, 0])})",
          hint="for k in 1..steps: point = baseline + k/steps·(image − baseline); gradient of model(point)[:, target]")
 
 
@@ -180,16 +170,16 @@ def _library_verdict(original: torch.Tensor, randomised: torch.Tensor) -> bool:
     return structure < PASS_THRESHOLDS["ssim"] and ranks < PASS_THRESHOLDS["spearman"]
 
 
-@exercise("passes_randomisation")
+@judge.exercise("passes_randomisation")
 def check_passes_randomisation(passes_randomisation) -> str:
     """Check ``passes_randomisation(original_map, randomised_map) -> bool`` on four pairs of maps.
 
     Lesson: ``08_what_networks_see.ipynb``.
     """
     for name, (original, randomised, what) in _map_pairs().items():
-        verdict = run(passes_randomisation, original.clone(), randomised.clone())
+        verdict = judge.run(passes_randomisation, original.clone(), randomised.clone())
         if not isinstance(verdict, bool) and not (hasattr(verdict, "item") and getattr(verdict, "numel", lambda: 0)() == 1):
-            fail(f"return True or False, got {type(verdict).__name__}: {verdict!r:.60}")
+            judge.fail(f"return True or False, got {type(verdict).__name__}: {verdict!r:.60}")
         verdict = bool(verdict)
         expected = _library_verdict(original, randomised)
         if verdict != expected:
@@ -201,7 +191,7 @@ def check_passes_randomisation(passes_randomisation) -> str:
                 "same ranks": "a method passes only when BOTH similarities are below 0.5 (and), and the rank "
                               "correlation is Spearman's, not Pearson's",
             }
-            fail(f"pair '{name}' ({what}): you said {'passes' if verdict else 'fails'}, but it "
+            judge.fail(f"pair '{name}' ({what}): you said {'passes' if verdict else 'fails'}, but it "
                  f"{'passes' if expected else 'fails'} ({measured})",
                  hint=hints.get(name, "normalise both maps, then SSIM (data_range 1) and Spearman, both below 0.5"))
     return ("the verdict on four pairs of maps, as interpret.passes_randomisation_test decides: "
@@ -211,8 +201,9 @@ def check_passes_randomisation(passes_randomisation) -> str:
 # ----------------------------------------------------------------------------
 # What the lesson shows
 # ----------------------------------------------------------------------------
-EXERCISES = (
-    Exercise(
+EXERCISES = judge.lesson_exercises(
+    "lesson08",
+    judge.Exercise(
         name="gradient_saliency",
         title="Gradient saliency by hand",
         text=r"""
@@ -224,18 +215,12 @@ return the saliency map $M = \left|\partial f_{c}(x) / \partial x\right|$ of eac
 Make a copy of the images that requires gradients, pick `logits[torch.arange(N), classes]`, and take
 the gradient of their **sum** (each image's score depends only on its own pixels). Then `.abs()`.
 """,
-        stub='''
-import torch
-
-
-def gradient_saliency(model, images, classes):
-    """|d logit_class / d x| for each image, shape (N, C, H, W)."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("gradient_saliency(model, images, classes)",
+                                 "|d logit_class / d x| for each image, shape (N, C, H, W).",
+                                 imports=("import torch",)),
         solution=solutions.gradient_saliency,
-        check_call="lesson08.check_gradient_saliency(gradient_saliency)",
     ),
-    Exercise(
+    judge.Exercise(
         name="integrated_gradients_riemann",
         title="Integrated gradients as a Riemann sum",
         text=r"""
@@ -251,18 +236,12 @@ where $f$ is the score of class `target` and `baseline` is the number $x'$ (the 
 A loop over `k = 1 .. steps`: build the point on the path, make it require gradients, take the
 gradient of `model(point)[:, target].sum()`, add it up. Finally multiply the **average** by `image - baseline`.
 """,
-        stub='''
-import torch
-
-
-def integrated_gradients_riemann(model, image, target, baseline, steps):
-    """(x - x') times the average gradient at x' + k/m (x - x'), k = 1..m; shape of image."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("integrated_gradients_riemann(model, image, target, baseline, steps)",
+                                 "(x - x') times the average gradient at x' + k/m (x - x'), k = 1..m; shape of image.",
+                                 imports=("import torch",)),
         solution=solutions.integrated_gradients_riemann,
-        check_call="lesson08.check_integrated_gradients_riemann(integrated_gradients_riemann)",
     ),
-    Exercise(
+    judge.Exercise(
         name="passes_randomisation",
         title="The randomisation test's verdict",
         text=r"""
@@ -276,19 +255,11 @@ and return `True` when the method **passes**: both below 0.5.
 `attribution.abs().amax(dim=1, keepdim=True)`, then divide by its `.max()`. `spearmanr(a.flatten().numpy(),
 b.flatten().numpy()).statistic`. Passing needs *both* similarities low.
 """,
-        stub='''
-import torch
-from scipy.stats import spearmanr
-
-from imgsynth_edu.metrics import ssim
-
-
-def passes_randomisation(original_map, randomised_map):
-    """True when the normalised |maps| have SSIM < 0.5 and Spearman < 0.5."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("passes_randomisation(original_map, randomised_map)",
+                                 "True when the normalised |maps| have SSIM < 0.5 and Spearman < 0.5.",
+                                 imports=("import torch", "from scipy.stats import spearmanr", "",
+                                          "from imgsynth_edu.metrics import ssim")),
         solution=solutions.passes_randomisation,
-        check_call="lesson08.check_passes_randomisation(passes_randomisation)",
     ),
 )
 
@@ -298,4 +269,4 @@ def cells() -> list[tuple[str, str]]:
 
     Lesson: ``08_what_networks_see.ipynb``.
     """
-    return render_cells("lesson08", "Attribution by hand, and the check that keeps it honest.", EXERCISES)
+    return judge.render_cells("lesson08", "Attribution by hand, and the check that keeps it honest.", EXERCISES)
