@@ -435,8 +435,8 @@ ise.claim("only a few places, covered with grey, raise D's score (blue: under a 
 
 # %% [markdown]
 # Read the two maps with section 3 in mind. Occlusion asks D directly and passed the randomisation
-# test (with grey): most of the stroke counts in the sample's favour (red), and a few small places
-# (blue) are what D objects to. D's gradient, in this picture, is speckled from pixel to pixel: a
+# test (with grey): most of the image, the black background above all, counts in the sample's favour
+# (red), and a few small places on the stroke (blue) are what D objects to. D's gradient, in this picture, is speckled from pixel to pixel: a
 # first-order sensitivity to single pixels, which says little about *which region* D objects to.
 
 # %% [markdown]
