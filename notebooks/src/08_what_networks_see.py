@@ -449,7 +449,7 @@ ise.claim("only a few places, covered with grey, raise D's score (blue: under a 
 # move SRResNet's pixel across an edge.
 
 # %%
-photo_crop = load_photo("chelsea")[None, :, 60:92, 150:182].contiguous()  # (1, 3, 32, 32): a cat's eye
+photo_crop = load_photo("chelsea")[None, :, 60:92, 150:182].contiguous()  # (1, 3, 32, 32): fur of the cat
 subjects = {
     "digit classifier": (classifier, {f"held-out digit {i + 1}": test_images[i:i + 1] for i in range(4)}),
     "discriminator (4,000 digits)": (critic, {"least real sample": suspect, "held-out digit 1": test_images[:1]}),
