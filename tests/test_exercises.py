@@ -29,7 +29,7 @@ from imgsynth_edu.data import bicubic_downscale, crop_to_multiple
 from imgsynth_edu.exercises import ExerciseError
 
 REPO = Path(__file__).resolve().parents[1]
-LESSON_NUMBERS = ("00", "01", "02", "03", "04", "05", "06")
+LESSON_NUMBERS = ("00", "01", "02", "03", "04", "05", "06", "08")
 MODULES = {number: importlib.import_module(f"imgsynth_edu.exercises.lesson{number}") for number in LESSON_NUMBERS}
 ALL_EXERCISES = [(number, item) for number, module in MODULES.items() for item in module.EXERCISES]
 
@@ -291,6 +291,42 @@ def _positions_with(*, sign=-1.0, half=0.5):
     return fine_grid_positions
 
 
+# lesson 08: wrong answers built from the right one with one thing changed
+def _input_gradient(model, images, score):
+    leaf = images.clone().requires_grad_(True)
+    return torch.autograd.grad(score(model(leaf)).sum(), leaf)[0]
+
+
+def _riemann_with(first=1, times="difference", average=True):
+    def integrated_gradients_riemann(model, image, target, baseline, steps):
+        total = torch.zeros_like(image)
+        for k in range(first, first + steps):
+            point = (baseline + k / steps * (image - baseline)).detach()
+            total += _input_gradient(model, point, lambda out: out[:, target])
+        mean = total / steps if average else total
+        return {"difference": (image - baseline) * mean, "image": image * mean, "nothing": mean}[times]
+
+    return integrated_gradients_riemann
+
+
+def _verdict_with(combine="and", absolute=True):
+    def passes_randomisation(original_map, randomised_map):
+        from scipy.stats import spearmanr
+
+        from imgsynth_edu.metrics import ssim
+
+        def normalised(attribution):
+            magnitude = (attribution.abs() if absolute else attribution).amax(dim=1, keepdim=True)
+            return (magnitude / attribution.abs().max()).clamp(0, 1)
+
+        a, b = normalised(original_map), normalised(randomised_map)
+        low_structure = float(ssim(b, a, data_range=1.0)) < 0.5
+        low_ranks = spearmanr(a.flatten().numpy(), b.flatten().numpy()).statistic < 0.5
+        return bool(low_structure and low_ranks) if combine == "and" else bool(low_structure or low_ranks)
+
+    return passes_randomisation
+
+
 #: (lesson, exercise, wrong answer, words its message must contain)
 WRONG_ANSWERS = [
     # lesson 00
@@ -398,6 +434,21 @@ WRONG_ANSWERS = [
     ("06", "fine_grid_positions", _positions_with(sign=1.0), "p + d_f"),
     ("06", "fine_grid_positions", _positions_with(half=0.0), "off by 1.5 fine pixels"),
     ("06", "skimage_shift", (0.5, -1.25), "course's convention"),
+    # lesson 08
+    ("08", "gradient_saliency", lambda m, x, c: _input_gradient(m, x, lambda out: out[torch.arange(len(x)), c]),
+     "keeps the gradient's sign"),
+    ("08", "gradient_saliency", lambda m, x, c: _input_gradient(
+        m, x, lambda out: out.softmax(1)[torch.arange(len(x)), c]).abs(), "softmax probability"),
+    ("08", "gradient_saliency", lambda m, x, c: _input_gradient(m, x, lambda out: out.sum(1)).abs(),
+     "sum of all class scores"),
+    ("08", "gradient_saliency", lambda m, x, c: (x * _input_gradient(
+        m, x, lambda out: out[torch.arange(len(x)), c])).abs(), "gradient × input"),
+    ("08", "integrated_gradients_riemann", _riemann_with(first=0), "left Riemann sum"),
+    ("08", "integrated_gradients_riemann", _riemann_with(times="nothing"), "multiply the average gradient by (x − x')"),
+    ("08", "integrated_gradients_riemann", _riemann_with(times="image"), "not by x"),
+    ("08", "integrated_gradients_riemann", _riemann_with(average=False), "8× too large"),
+    ("08", "passes_randomisation", _verdict_with(combine="or"), "pair 'same ranks'"),
+    ("08", "passes_randomisation", _verdict_with(absolute=False), "pair 'negated and scaled'"),
 ]
 
 

@@ -177,4 +177,32 @@ SPEC: tuple[WidgetSpec, ...] = (
             Step("seed", 7, caption=r"4 frame\(s\), noise ×2\.50, seed 7 \| Y-PSNR"),
         ),
     ),
+    WidgetSpec(
+        notebook="08_what_networks_see.ipynb",
+        widget="LatentDirectionExplorer",
+        cell="explorer = LatentDirectionExplorer(generator, directions, n_rows=4, extent=3.0, steps=7)",
+        steps=(
+            Step("component", 2, caption=r"component 2 \(\d+\.\d% of the variance of net\.2\) \| t = \+0\.00"),
+            Step("t (std of z)", 1.5, caption=r"component 2 .* \| t = \+1\.50 \| seed 0"),
+            Step("seed", 5, caption=r"t = \+1\.50 \| seed 5 \|"),
+        ),
+    ),
+    WidgetSpec(
+        notebook="08_what_networks_see.ipynb",
+        widget="AttributionExplorer",
+        cell="attribution_explorer = AttributionExplorer(subjects)",
+        steps=(
+            Step("method", "integrated gradients (grey baseline)",
+                 caption=r"digit classifier on held-out digit 1: integrated gradients \(grey baseline\) map of "
+                         r"the score of class \d \(p = \d\.\d\d\)"),
+            Step("image", "held-out digit 2", caption=r"on held-out digit 2: integrated gradients"),
+            Step("method", "gradient", caption=r"on held-out digit 2: gradient map"),
+            Step("model", "discriminator (4,000 digits)",
+                 caption=r"discriminator \(4,000 digits\) on least real sample: gradient map of its output [+-]\d"),
+            Step("model", "SRResNet ×4",
+                 caption=r"SRResNet ×4 on chelsea \(32×32 crop\): gradient map of output pixel \(row 64, col 64\)"),
+            Step("pixel row", 20, caption=r"output pixel \(row 20, col 64\)"),
+            Step("pixel col", 100, caption=r"output pixel \(row 20, col 100\)"),
+        ),
+    ),
 )
