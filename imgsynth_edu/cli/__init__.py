@@ -20,10 +20,10 @@ import sys
 
 from ..data.datasets import DatasetUnavailableError
 from ..data.download import DownloadError
-from . import burst, cgan, classifier, gan, info, sr
+from . import burst, cgan, classifier, export, gan, info, sr
 
 #: The command modules, in the order their commands are listed.
-COMMAND_MODULES = [info, classifier, gan, cgan, sr, burst]
+COMMAND_MODULES = [info, classifier, gan, cgan, sr, burst, export]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,6 +5,7 @@
     imgsynth-edu train srresnet --out srresnet-x4.pt --steps 3000 --blocks 8 --channels 32 --no-batch-norm
     imgsynth-edu train srgan --init-pretrained srresnet-x4 --out srgan-x4.pt --steps 500
     imgsynth-edu upscale photo.png photo_x4.png --scale 4 [--pretrained srresnet-x4 | --checkpoint PATH] [--tile 256]
+    imgsynth-edu upscale photo.png photo_x4.png --engine onnx [--checkpoint MODEL.onnx]   # ONNX Runtime
     imgsynth-edu evaluate-sr --images DIR --scale 4 [--pretrained NAME | --checkpoint PATH] [--json]
     imgsynth-edu evaluate-sr --photos test --scale 4 --pretrained srresnet-x4   # the held-out bundled photos
     imgsynth-edu evaluate-sr --set set5 --scale 4 --pretrained srresnet-x4      # Set5, downloaded and verified
@@ -36,6 +37,7 @@ from ..models.srresnet import SRGANDiscriminator, SRResNet, upscale_tiled
 from ..training.sr import RestorationTrainer, SRGANTrainer
 from ..utils import get_device
 from . import cards
+from .export import add_engine_argument, load_upscaler
 
 
 def register(commands, train_commands) -> None:
@@ -68,6 +70,7 @@ def register(commands, train_commands) -> None:
     cards.add_model_arguments(upscale, default="srresnet-x<scale>")
     upscale.add_argument("--tile", type=int, default=256, help="low-resolution tile size (memory bound)")
     cards.add_device_argument(upscale)
+    add_engine_argument(upscale)
     upscale.set_defaults(func=run_upscale)
     # ---- evaluate-sr -------------------------------------------------------
     evaluate = commands.add_parser(
@@ -106,7 +109,7 @@ def _add_training_arguments(parser, default_steps: int, default_lr: float) -> No
 
 def _load_model(args, device) -> tuple[torch.nn.Module, str]:
     """The ``--pretrained`` / ``--checkpoint`` model (default ``srresnet-x<scale>``); its scale must be ``--scale``."""
-    model, card, label = cards.load_model(args, default=f"srresnet-x{args.scale}", device=device)
+    model, card, label = load_upscaler(args, device, default=f"srresnet-x{args.scale}")  # --engine torch or onnx
     model_scale = card.get("arguments", {}).get("scale")
     if model_scale is not None and model_scale != args.scale:
         raise ValueError(f"--scale {args.scale} does not match the model {label!r}, which upscales ×{model_scale}")
