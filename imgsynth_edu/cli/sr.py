@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import torch
@@ -119,9 +120,9 @@ def _load_model(args, device) -> tuple[torch.nn.Module, str]:
 # ----------------------------------------------------------------------------
 # train
 # ----------------------------------------------------------------------------
-def _training_images(args) -> dict[str, torch.Tensor]:
+def _training_images(args) -> Mapping[str, torch.Tensor]:
     if args.images:
-        return dict(read_image_folder(args.images, rgb=True))
+        return read_image_folder(args.images, rgb=True)  # streamed: PairedPatchDataset reads one file per item
     return photo_set(args.photos)
 
 
