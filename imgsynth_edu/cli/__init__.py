@@ -11,6 +11,7 @@ writes model files and cards through :mod:`.cards`; it holds no logic of its own
     imgsynth-edu info                  what is installed, which device, quick mode
     imgsynth-edu train WHAT --help     train a model (WHAT: dcgan, classifier, srresnet, ...)
     imgsynth-edu <command> --help      help for one command
+    torchrun --nproc_per_node=N -m imgsynth_edu.cli train ...   the same training on N processes (DDP)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sys
 
 from ..data.datasets import DatasetUnavailableError
 from ..data.download import DownloadError
+from ..training import distributed
 from . import burst, cgan, classifier, export, gan, info, sr
 
 #: The command modules, in the order their commands are listed.
@@ -46,8 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    distributed.init_from_environment()  # under torchrun (WORLD_SIZE > 1): join the process group; else nothing
     try:
         return int(args.func(args) or 0)
     except (ValueError, TypeError, FileNotFoundError, OSError, DatasetUnavailableError, DownloadError) as error:
         print(f"imgsynth-edu {args.command}: error: {error}", file=sys.stderr)
         return 1
+    finally:
+        distributed.shutdown()

@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 
 from .. import pretrained
+from ..training import distributed
 from ..utils import atomic_write, save_state_dict, seed_everything
 
 __all__ = [
@@ -101,7 +102,12 @@ def write_card(model_path: str | Path, card: dict) -> Path:
 
 
 def save_model_and_card(model: torch.nn.Module, out: str | Path, card: dict) -> Path:
-    """Write ``model``'s state dict to ``out`` and ``card`` beside it, both atomically; returns the card's path."""
+    """Write ``model``'s state dict to ``out`` and ``card`` beside it, both atomically; returns the card's path.
+
+    In a distributed run (``torchrun``) only rank 0 writes; every rank holds the same weights.
+    """
+    if not distributed.is_main_process():
+        return Path(out).with_suffix(".json")
     save_state_dict({key: value.detach().cpu() for key, value in model.state_dict().items()}, out)
     return write_card(out, card)
 

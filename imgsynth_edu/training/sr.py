@@ -21,6 +21,14 @@ state goes into the checkpoint with the weights, the optimizer moments and
 every other RNG. A run interrupted and resumed ends with the same weights as
 one that never stopped.
 
+**Several processes** (``torchrun --nproc_per_node=N``, see
+:mod:`imgsynth_edu.training.distributed`): every rank draws the same global
+batch of ``batch_size`` indices and trains on its share ``indices[rank::N]``;
+the model is wrapped in ``DistributedDataParallel``, which averages the
+gradients, so the run equals the single-process one with the same batch size.
+Rank 0 alone shows progress and writes checkpoints; the logged losses are
+means over ranks.
+
 Nothing here assumes the input is one image: ``input`` can be an ``N×C×h×w``
 low-resolution batch (super-resolution) or an ``N×F×C×h×w`` burst (the
 multi-frame lesson); the dataset's items are collated with
@@ -49,6 +57,7 @@ from tqdm.auto import tqdm
 from .._checks import check_non_negative, check_positive_int
 from ..losses import d_loss_minimax, l1_loss, srgan_generator_loss
 from ..utils import get_device
+from . import distributed
 from .common import Callback, History, configure, load_training_state, save_training_state
 
 __all__ = ["RestorationConfig", "RestorationTrainer", "SRGANTrainer", "train_restorer"]
@@ -129,6 +138,10 @@ class RestorationTrainer:
         self.config = config = configure(RestorationConfig, config, overrides)
         self.device = torch.device(device) if device is not None else get_device()
         self.model = model.to(self.device)
+        self.forward_model = distributed.wrap(self.model)  # DDP when distributed: all-reduces the gradients
+        if config.batch_size % distributed.world_size():
+            raise ValueError(f"batch_size {config.batch_size} must be a multiple of the number of processes "
+                             f"({distributed.world_size()})")
         self.dataset = dataset
         self.loss_fn = loss_fn
         self.optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=config.lr, betas=tuple(config.betas))
@@ -153,26 +166,29 @@ class RestorationTrainer:
         return {"model": self.optimizer}
 
     def next_batch(self) -> tuple:
-        """``batch_size`` random items, collated: ``(inputs N×..., targets N×C×H×W)`` on the device."""
+        """``batch_size`` random items (this rank's share of them), collated: ``(inputs N×..., targets N×C×H×W)``."""
         indices = torch.randint(len(self.dataset), (self.config.batch_size,), generator=self.batch_generator)
+        indices = distributed.shard(indices)  # (batch_size / processes,): every rank drew the same global batch
         inputs, targets = default_collate([self.dataset[int(i)] for i in indices])
         return inputs.to(self.device), targets.to(self.device)
 
     def train_step(self, inputs: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
         """One optimisation step; returns the numbers to log."""
-        prediction = self.model(inputs)  # e.g. N×3×h×w -> N×3×(s·h)×(s·w)
+        prediction = self.forward_model(inputs)  # e.g. N×3×h×w -> N×3×(s·h)×(s·w)
         loss = self.loss_fn(prediction, targets)
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # under DDP the gradients are averaged over the processes here
         self.optimizer.step()
-        return {"loss": loss.item()}
+        return {"loss": distributed.mean_across_ranks(loss.item())}
 
     # -- checkpoints -------------------------------------------------------
     def save_checkpoint(self, path: str | Path | None = None) -> Path:
-        """Write everything needed to resume exactly (atomically)."""
+        """Write everything needed to resume exactly (atomically; in several processes, rank 0 writes)."""
         path = Path(path) if path is not None else self.checkpoint_path
         if path is None:
             raise ValueError("path is None and the trainer has no checkpoint_path")
+        if not distributed.is_main_process():
+            return path
         return save_training_state(
             path, self.step, self.modules(), self.optimizers(),
             generators={"batches": self.batch_generator},
@@ -217,7 +233,8 @@ class RestorationTrainer:
             module.train()
         for callback in self.callbacks:
             callback.on_train_start(self)
-        bar = tqdm(total=steps, initial=min(self.step, steps), disable=not self.config.progress,
+        bar = tqdm(total=steps, initial=min(self.step, steps),
+                   disable=not (self.config.progress and distributed.is_main_process()),
                    desc=type(self.model).__name__)
         started = time.perf_counter() - self.elapsed_s
         while self.step < steps:
@@ -236,6 +253,7 @@ class RestorationTrainer:
         bar.close()
         if self.checkpoint_path is not None:
             self.save_checkpoint()
+        distributed.barrier()  # no rank goes on (e.g. to read the checkpoint) before rank 0 has written it
         for callback in self.callbacks:
             callback.on_train_end(self)
         return self.history
@@ -286,6 +304,7 @@ class SRGANTrainer(RestorationTrainer):
         if not isinstance(discriminator, nn.Module):
             raise TypeError(f"discriminator must be a torch.nn.Module, got {type(discriminator).__name__}")
         self.discriminator = discriminator.to(self.device)
+        self.forward_discriminator = distributed.wrap(self.discriminator)
         if isinstance(content_loss, nn.Module):
             content_loss.to(self.device)
         self.d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=self.config.lr,
@@ -299,24 +318,25 @@ class SRGANTrainer(RestorationTrainer):
         return {"model": self.optimizer, "discriminator": self.d_optimizer}
 
     def train_step(self, inputs: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
-        super_resolved = self.model(inputs)  # N×3×h×w -> N×3×(s·h)×(s·w)
+        super_resolved = self.forward_model(inputs)  # N×3×h×w -> N×3×(s·h)×(s·w)
         # 1. Discriminator: real -> 1, fake (detached: no gradient into G) -> 0.
-        real_logits = self.discriminator(targets)  # N
-        fake_logits = self.discriminator(super_resolved.detach())  # N
+        real_logits = self.forward_discriminator(targets)  # N
+        fake_logits = self.forward_discriminator(super_resolved.detach())  # N
         d_loss = d_loss_minimax(real_logits, fake_logits)
         self.d_optimizer.zero_grad(set_to_none=True)
         d_loss.backward()
         self.d_optimizer.step()
         # 2. Generator: fool the *updated* discriminator, stay close in content.
         parts = srgan_generator_loss(
-            super_resolved, targets, self.discriminator(super_resolved),
+            super_resolved, targets, self.forward_discriminator(super_resolved),
             content_loss=self.loss_fn, adversarial_weight=self.adversarial_weight,
         )
         self.optimizer.zero_grad(set_to_none=True)
         parts["total"].backward()
         self.optimizer.step()
-        return {"g_loss": parts["total"].item(), "content": parts["content"].item(),
-                "adversarial": parts["adversarial"].item(), "d_loss": d_loss.item()}
+        logs = {"g_loss": parts["total"], "content": parts["content"], "adversarial": parts["adversarial"],
+                "d_loss": d_loss}
+        return {name: distributed.mean_across_ranks(value.item()) for name, value in logs.items()}
 
 
 def train_restorer(model: nn.Module, dataset: Dataset, steps: int, **kwargs) -> History:
