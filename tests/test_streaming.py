@@ -74,3 +74,30 @@ def test_a_too_small_image_in_the_folder_is_named(tmp_path):
     dataset = PairedPatchDataset(read_image_folder(folder), scale=2, patch_size=16)
     with pytest.raises(ValueError, match=r"0000\.png.*smaller than patch_size=16"):
         dataset[0]
+
+
+def _trainer(folder, workers, checkpoint_path=None):
+    from imgsynth_edu.models.srresnet import SRResNet
+    from imgsynth_edu.training.sr import RestorationTrainer
+
+    torch.manual_seed(0)
+    model = SRResNet(scale=2, num_blocks=1, channels=4, batch_norm=False)
+    dataset = PairedPatchDataset(folder, scale=2, patch_size=16, seed=1)
+    return RestorationTrainer(model, dataset, device="cpu", batch_size=4, lr=1e-3, progress=False, workers=workers,
+                              checkpoint_path=checkpoint_path)
+
+
+def test_trainer_with_workers_sees_the_same_batches_and_resumes_exactly(tmp_path):
+    folder = read_image_folder(_write_folder(tmp_path / "train", 6, size=40))
+    plain = _trainer(folder, workers=0)
+    plain.fit(5)
+    with_workers = _trainer(folder, workers=2)
+    with_workers.fit(5)
+    assert plain.history.values["loss"] == with_workers.history.values["loss"]
+    assert all(torch.equal(a, b) for a, b in zip(plain.model.parameters(), with_workers.model.parameters()))
+    # Interrupted at step 2 (the workers had drawn batches ahead), resumed to 5: the same weights.
+    checkpoint = tmp_path / "state.pt"
+    _trainer(folder, workers=2, checkpoint_path=checkpoint).fit(2)
+    resumed = _trainer(folder, workers=2, checkpoint_path=checkpoint)
+    resumed.fit(5, resume=checkpoint)
+    assert all(torch.equal(a, b) for a, b in zip(plain.model.parameters(), resumed.model.parameters()))

@@ -103,6 +103,8 @@ def _add_training_arguments(parser, default_steps: int, default_lr: float) -> No
     parser.add_argument("--checkpoint-every", type=int, default=200, help="write the resumable state every N steps")
     parser.add_argument("--resume", action="store_true", help="continue from OUT.state.pt if it exists")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="DataLoader processes that read and crop the patches (useful with --images; default 0)")
     cards.add_device_argument(parser)
     parser.add_argument("--no-eval", action="store_true", help="skip scoring the held-out photos at the end")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -179,7 +181,7 @@ def run_train_srresnet(args) -> int:
     trainer = RestorationTrainer(
         model, dataset, loss_fn={"l1": l1_loss, "mse": mse_loss}[args.loss], device=device,
         batch_size=args.batch_size, lr=args.lr, seed=args.seed, checkpoint_path=_state_path(args),
-        checkpoint_every=args.checkpoint_every, progress=not args.quiet,
+        checkpoint_every=args.checkpoint_every, progress=not args.quiet, workers=args.workers,
     )
     trainer.fit(args.steps, resume=_resume_from(args))
     data = (f"images of {args.images}" if args.images else
@@ -221,7 +223,7 @@ def run_train_srgan(args) -> int:
     trainer = SRGANTrainer(
         generator.train(), discriminator, dataset, content_loss=content, adversarial_weight=args.adversarial_weight,
         device=device, batch_size=args.batch_size, lr=args.lr, seed=args.seed, checkpoint_path=_state_path(args),
-        checkpoint_every=args.checkpoint_every, progress=not args.quiet,
+        checkpoint_every=args.checkpoint_every, progress=not args.quiet, workers=args.workers,
     )
     trainer.fit(args.steps, resume=_resume_from(args))
     card = {

@@ -45,13 +45,14 @@ Lesson: ``05_super_resolution.ipynb`` (and ``06_multi_frame_restoration``).
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
-from torch.utils.data import Dataset, default_collate
+from torch.utils.data import DataLoader, Dataset, default_collate
 from tqdm.auto import tqdm
 
 from .._checks import check_non_negative, check_positive_int
@@ -78,9 +79,12 @@ class RestorationConfig:
     checkpoint_every: int = 0  #: write a training checkpoint every N steps (0: only at the end, if a path is set)
     checkpoint_path: str | None = None  #: where :meth:`RestorationTrainer.fit` writes checkpoints
     progress: bool = True  #: show a tqdm.auto progress bar
+    workers: int = 0  #: DataLoader worker processes that read and crop the items (0: in the training process)
 
     def check(self) -> RestorationConfig:
         check_positive_int(self.steps, "steps")
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 0:
+            raise ValueError(f"workers must be an int >= 0, got {self.workers!r}")
         check_positive_int(self.batch_size, "batch_size")
         check_non_negative(self.lr, "lr")
         if isinstance(self.checkpoint_every, bool) or not isinstance(self.checkpoint_every, int) \
@@ -151,6 +155,7 @@ class RestorationTrainer:
         self.callbacks = [self.history, *callbacks]
         self.step = 0
         self.elapsed_s = 0.0  # training wall time, summed over resumed runs
+        self._loader_batches = None  # with workers: the DataLoader's iterator and the indices it drew (_DrawnBatches)
 
     @property
     def checkpoint_path(self) -> Path | None:
@@ -165,12 +170,28 @@ class RestorationTrainer:
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"model": self.optimizer}
 
+    def draw_indices(self) -> torch.Tensor:
+        """This step's dataset indices: the global batch from the seeded generator, this rank's share of it."""
+        indices = torch.randint(len(self.dataset), (self.config.batch_size,), generator=self.batch_generator)
+        return distributed.shard(indices)  # (batch_size / processes,): every rank drew the same global batch
+
     def next_batch(self) -> tuple:
         """``batch_size`` random items (this rank's share of them), collated: ``(inputs N×..., targets N×C×H×W)``."""
-        indices = torch.randint(len(self.dataset), (self.config.batch_size,), generator=self.batch_generator)
-        indices = distributed.shard(indices)  # (batch_size / processes,): every rank drew the same global batch
-        inputs, targets = default_collate([self.dataset[int(i)] for i in indices])
+        if self.config.workers == 0:
+            inputs, targets = default_collate([self.dataset[int(i)] for i in self.draw_indices()])
+        else:  # worker processes read the items of batches drawn here, a few batches ahead
+            if self._loader_batches is None:
+                self._loader_batches = _DrawnBatches(self)
+            inputs, targets = self._loader_batches.next()
         return inputs.to(self.device), targets.to(self.device)
+
+    def _consumed_generator(self) -> torch.Generator:
+        """The batch generator as it was after drawing the last batch trained on (workers draw ahead)."""
+        if self._loader_batches is None:
+            return self.batch_generator
+        generator = torch.Generator()
+        generator.set_state(self._loader_batches.state_after_consumed)
+        return generator
 
     def train_step(self, inputs: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
         """One optimisation step; returns the numbers to log."""
@@ -191,7 +212,7 @@ class RestorationTrainer:
             return path
         return save_training_state(
             path, self.step, self.modules(), self.optimizers(),
-            generators={"batches": self.batch_generator},
+            generators={"batches": self._consumed_generator()},
             extra={"config": asdict(self.config),
                    "history": {"steps": self.history.steps, "values": self.history.values},
                    "scheduler": self.scheduler.state_dict(), "elapsed_s": self.elapsed_s},
@@ -202,6 +223,7 @@ class RestorationTrainer:
         path = Path(path) if path is not None else self.checkpoint_path
         if path is None:
             raise ValueError("path is None and the trainer has no checkpoint_path")
+        self._loader_batches = None  # batches drawn ahead belong to the run being replaced
         self.step, extra = load_training_state(
             path, self.modules(), self.optimizers(), generators={"batches": self.batch_generator}
         )
@@ -251,12 +273,45 @@ class RestorationTrainer:
             if self.step % 10 == 0 or self.step == steps:
                 bar.set_postfix({key: f"{value:.4f}" for key, value in logs.items()})
         bar.close()
+        if self._loader_batches is not None:  # forget the batches drawn ahead: a next fit() goes on from here
+            self.batch_generator.set_state(self._loader_batches.state_after_consumed)
+            self._loader_batches = None
         if self.checkpoint_path is not None:
             self.save_checkpoint()
         distributed.barrier()  # no rank goes on (e.g. to read the checkpoint) before rank 0 has written it
         for callback in self.callbacks:
             callback.on_train_end(self)
         return self.history
+
+
+class _DrawnBatches:
+    """Items read by ``DataLoader`` worker processes, for the indices the trainer draws.
+
+    The indices are drawn here, in the training process, from the trainer's
+    seeded generator, so the batches are those of a run without workers. A
+    ``DataLoader`` asks for a few batches ahead (to keep its workers busy), so
+    after each draw we record the generator's state; a checkpoint stores the
+    state after the last batch *trained on* (``state_after_consumed``), and a
+    resumed run draws exactly the batches the interrupted one had not used.
+    """
+
+    def __init__(self, trainer: RestorationTrainer):
+        self.trainer = trainer
+        self.states: deque = deque()  # generator states after each batch drawn and not yet trained on
+        self.state_after_consumed = trainer.batch_generator.get_state()
+        loader = DataLoader(trainer.dataset, batch_sampler=self, num_workers=trainer.config.workers)
+        self.iterator = iter(loader)
+
+    def __iter__(self):  # the DataLoader's batch sampler: runs in the training process
+        while True:
+            indices = self.trainer.draw_indices()
+            self.states.append(self.trainer.batch_generator.get_state())
+            yield [int(i) for i in indices]
+
+    def next(self):
+        batch = next(self.iterator)  # batches come back in the order they were drawn
+        self.state_after_consumed = self.states.popleft()
+        return batch
 
 
 class SRGANTrainer(RestorationTrainer):
