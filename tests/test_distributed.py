@@ -148,3 +148,28 @@ def test_batch_size_must_split_evenly(monkeypatch):
     monkeypatch.setattr(distributed, "world_size", lambda: 3)
     with pytest.raises(ValueError, match="batch_size 4 must be a multiple of the number of processes"):
         _sr_trainer()
+
+
+def test_torchrun_command_line_writes_one_model_equal_to_one_process(tmp_path):
+    """``torchrun --nproc_per_node=2 -m imgsynth_edu.cli train srresnet`` = the same command in one process."""
+    import subprocess
+    import sys
+
+    from imgsynth_edu import pretrained
+
+    options = ["train", "srresnet", "--steps", "3", "--batch-size", "4", "--patch-size", "16", "--blocks", "1",
+               "--channels", "4", "--no-batch-norm", "--no-eval", "--quiet", "--device", "cpu", "--lr", "1e-3"]
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    single = subprocess.run([sys.executable, "-m", "imgsynth_edu.cli", *options, "--out", str(tmp_path / "one.pt")],
+                            capture_output=True, text=True, timeout=300, env=environment)
+    assert single.returncode == 0, single.stderr
+    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_addr=127.0.0.1",
+                          f"--master_port={_free_port()}", "-m", "imgsynth_edu.cli", *options,
+                          "--out", str(tmp_path / "two.pt")], capture_output=True, text=True, timeout=300, env=environment)
+    assert two.returncode == 0, two.stderr
+    assert two.stderr.count("wrote ") == 1  # rank 0 alone writes (and says so)
+    one_model, two_model = pretrained.load_file(tmp_path / "one.pt"), pretrained.load_file(tmp_path / "two.pt")
+    difference = float((_weights(one_model) - _weights(two_model)).abs().max())
+    assert difference <= TOLERANCE
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.json", "one.pt", "one.state.pt",
+                                                            "two.json", "two.pt", "two.state.pt"]

@@ -35,6 +35,7 @@ from ..data.patches import PairedPatchDataset
 from ..evaluation import evaluate_sr
 from ..losses import VGGPerceptualLoss, l1_loss, mse_loss
 from ..models.srresnet import SRGANDiscriminator, SRResNet, upscale_tiled
+from ..training import distributed
 from ..training.sr import RestorationTrainer, SRGANTrainer
 from ..utils import get_device
 from . import cards
@@ -129,7 +130,12 @@ def _training_images(args) -> Mapping[str, torch.Tensor]:
 
 
 def _write_model_and_card(model, args, card: dict, trainer, device) -> None:
-    """Score the held-out photographs (unless ``--no-eval``), then write the model file and its card."""
+    """Score the held-out photographs (unless ``--no-eval``), then write the model file and its card.
+
+    Under ``torchrun`` only rank 0 does this (every rank holds the same weights).
+    """
+    if not distributed.is_main_process():
+        return
     card.update({
         "steps": trainer.step,
         "wall_time_s": round(trainer.elapsed_s, 1),
@@ -170,9 +176,7 @@ _COMMON_OPTIONS = ["out", "scale", "steps", "batch-size", "patch-size", "lr", "p
 
 
 def run_train_srresnet(args) -> int:
-    cards.check_out(args.out)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    cards.start_training(args)  # checks --out, sets --threads, seeds everything with --seed (the model's init too)
     device = get_device(args.device)
     arguments = {"scale": args.scale, "num_blocks": args.blocks, "channels": args.channels,
                  "batch_norm": not args.no_batch_norm, "bicubic_skip": args.bicubic_skip}
@@ -206,9 +210,7 @@ def run_train_srresnet(args) -> int:
 
 
 def run_train_srgan(args) -> int:
-    cards.check_out(args.out)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    cards.start_training(args)  # checks --out, sets --threads, seeds everything with --seed (the model's init too)
     device = get_device(args.device)
     if args.init_checkpoint:
         generator, init_card = pretrained.load_file(args.init_checkpoint), pretrained.read_card(args.init_checkpoint)
