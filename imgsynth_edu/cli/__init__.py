@@ -11,6 +11,7 @@ writes model files and cards through :mod:`.cards`; it holds no logic of its own
     imgsynth-edu info                  what is installed, which device, quick mode
     imgsynth-edu train WHAT --help     train a model (WHAT: dcgan, classifier, srresnet, ...)
     imgsynth-edu <command> --help      help for one command
+    torchrun --nproc_per_node=N -m imgsynth_edu.cli train ...   the same training on N processes (DDP)
 
 Every expected error (a bad argument, a missing or unreadable file, a model file
 that does not fit its card, a dataset that cannot be downloaded) is one line on
@@ -28,10 +29,11 @@ from ..data.datasets import DatasetUnavailableError
 from ..data.download import DownloadError
 from ..losses import WeightsUnavailableError
 from ..metrics.inception import InceptionWeightsUnavailableError
-from . import burst, cards, cgan, classifier, gan, info, sr
+from ..training import distributed
+from . import burst, cards, cgan, classifier, export, gan, info, sr
 
 #: The command modules, in the order their commands are listed.
-COMMAND_MODULES = [info, classifier, gan, cgan, sr, burst]
+COMMAND_MODULES = [info, classifier, gan, cgan, sr, burst, export]
 
 #: What a command may raise for bad input or a missing resource: one line on stderr, exit status 2.
 EXPECTED_ERRORS = (ValueError, TypeError, KeyError, OSError, DatasetUnavailableError, DownloadError,
@@ -96,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    distributed.init_from_environment()  # under torchrun (WORLD_SIZE > 1): join the process group; else nothing
     try:
         cards.check_numeric_arguments(args)
         cards.check_device_argument(args)
@@ -110,3 +113,5 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print("imgsynth-edu: interrupted (no output was left half-written)", file=sys.stderr)
         return 130
+    finally:
+        distributed.shutdown()

@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 
 from .. import pretrained
+from ..training import distributed
 from ..utils import atomic_write, get_device, save_state_dict, seed_everything
 
 __all__ = [
@@ -234,7 +235,10 @@ def save_model_and_card(model: torch.nn.Module, out: str | Path, card: dict) -> 
 
     The card records the weights' SHA-256 (``"sha256"``), which
     :func:`imgsynth_edu.pretrained.load_file` checks on every load.
+    In a distributed run (``torchrun``) only rank 0 writes; every rank holds the same weights.
     """
+    if not distributed.is_main_process():
+        return Path(out).with_suffix(".json")
     save_state_dict({key: value.detach().cpu() for key, value in model.state_dict().items()}, out)
     return write_card(out, {**card, "sha256": pretrained.weights_sha256(out)})
 

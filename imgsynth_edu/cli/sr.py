@@ -5,6 +5,7 @@
     imgsynth-edu train srresnet --out srresnet-x4.pt --steps 3000 --blocks 8 --channels 32 --no-batch-norm
     imgsynth-edu train srgan --init-pretrained srresnet-x4 --out srgan-x4.pt --steps 500
     imgsynth-edu upscale photo.png photo_x4.png --scale 4 [--pretrained srresnet-x4 | --checkpoint PATH] [--tile 256]
+    imgsynth-edu upscale photo.png photo_x4.png --engine onnx [--checkpoint MODEL.onnx]   # ONNX Runtime
     imgsynth-edu evaluate-sr --images DIR --scale 4 [--pretrained NAME | --checkpoint PATH] [--json]
     imgsynth-edu evaluate-sr --photos test --scale 4 --pretrained srresnet-x4   # the held-out bundled photos
     imgsynth-edu evaluate-sr --set set5 --scale 4 --pretrained srresnet-x4      # Set5, downloaded and verified
@@ -20,6 +21,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import torch
@@ -33,9 +35,11 @@ from ..data.patches import PairedPatchDataset
 from ..evaluation import evaluate_sr
 from ..losses import VGGPerceptualLoss, l1_loss, mse_loss
 from ..models.srresnet import SRGANDiscriminator, SRResNet, upscale_tiled
+from ..training import distributed
 from ..training.sr import RestorationTrainer, SRGANTrainer
 from ..utils import get_device
 from . import cards
+from .export import add_engine_argument, load_upscaler
 
 
 def register(commands, train_commands) -> None:
@@ -69,6 +73,7 @@ def register(commands, train_commands) -> None:
     upscale.add_argument("--tile", type=int, default=256, help="low-resolution tile size (memory bound)")
     cards.add_device_argument(upscale)
     cards.add_overwrite_argument(upscale)
+    add_engine_argument(upscale)
     upscale.set_defaults(func=run_upscale)
     # ---- evaluate-sr -------------------------------------------------------
     evaluate = commands.add_parser(
@@ -100,6 +105,8 @@ def _add_training_arguments(parser, default_steps: int, default_lr: float) -> No
     parser.add_argument("--checkpoint-every", type=int, default=200, help="write the resumable state every N steps")
     parser.add_argument("--resume", action="store_true", help="continue from OUT.state.pt if it exists")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="DataLoader processes that read and crop the patches (useful with --images; default 0)")
     cards.add_device_argument(parser)
     parser.add_argument("--no-eval", action="store_true", help="skip scoring the held-out photos at the end")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -108,7 +115,7 @@ def _add_training_arguments(parser, default_steps: int, default_lr: float) -> No
 
 def _load_model(args, device) -> tuple[torch.nn.Module, str]:
     """The ``--pretrained`` / ``--checkpoint`` model (default ``srresnet-x<scale>``); its scale must be ``--scale``."""
-    model, card, label = cards.load_model(args, default=f"srresnet-x{args.scale}", device=device)
+    model, card, label = load_upscaler(args, device, default=f"srresnet-x{args.scale}")  # --engine torch or onnx
     model_scale = card.get("arguments", {}).get("scale")
     if model_scale is not None and model_scale != args.scale:
         raise ValueError(f"--scale {args.scale} does not match the model {label!r}, which upscales ×{model_scale}")
@@ -118,14 +125,19 @@ def _load_model(args, device) -> tuple[torch.nn.Module, str]:
 # ----------------------------------------------------------------------------
 # train
 # ----------------------------------------------------------------------------
-def _training_images(args) -> dict[str, torch.Tensor]:
+def _training_images(args) -> Mapping[str, torch.Tensor]:
     if args.images:
-        return dict(read_image_folder(args.images, rgb=True))
+        return read_image_folder(args.images, rgb=True)  # streamed: PairedPatchDataset reads one file per item
     return photo_set(args.photos)
 
 
 def _write_model_and_card(model, args, card: dict, trainer, device) -> None:
-    """Score the held-out photographs (unless ``--no-eval``), then write the model file and its card."""
+    """Score the held-out photographs (unless ``--no-eval``), then write the model file and its card.
+
+    Under ``torchrun`` only rank 0 does this (every rank holds the same weights).
+    """
+    if not distributed.is_main_process():
+        return
     card.update({
         "steps": trainer.step,
         "wall_time_s": round(trainer.elapsed_s, 1),
@@ -175,7 +187,7 @@ def run_train_srresnet(args) -> int:
     trainer = RestorationTrainer(
         model, dataset, loss_fn={"l1": l1_loss, "mse": mse_loss}[args.loss], device=device,
         batch_size=args.batch_size, lr=args.lr, seed=args.seed, checkpoint_path=_state_path(args),
-        checkpoint_every=args.checkpoint_every, progress=not args.quiet,
+        checkpoint_every=args.checkpoint_every, progress=not args.quiet, workers=args.workers,
     )
     trainer.fit(args.steps, resume=_resume_from(args))
     data = (f"images of {args.images}" if args.images else
@@ -218,7 +230,7 @@ def run_train_srgan(args) -> int:
     trainer = SRGANTrainer(
         generator.train(), discriminator, dataset, content_loss=content, adversarial_weight=args.adversarial_weight,
         device=device, batch_size=args.batch_size, lr=args.lr, seed=args.seed, checkpoint_path=_state_path(args),
-        checkpoint_every=args.checkpoint_every, progress=not args.quiet,
+        checkpoint_every=args.checkpoint_every, progress=not args.quiet, workers=args.workers,
     )
     trainer.fit(args.steps, resume=_resume_from(args))
     card = {

@@ -229,6 +229,12 @@ class ImageFolder(Mapping):
             raise KeyError(f"{name!r} is not in {self.title} ({self.folder})")
         return load_image_file(self._paths[name], rgb=self.rgb)
 
+    def path(self, name: str) -> Path:
+        """The file that holds image ``name``."""
+        if name not in self._paths:
+            raise KeyError(f"{name!r} is not in {self.title} ({self.folder})")
+        return self._paths[name]
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._paths)
 

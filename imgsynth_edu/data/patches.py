@@ -18,6 +18,14 @@ that draws random *indices* from its own seeded generator (as
 :func:`imgsynth_edu.training.sr.train_restorer` does) therefore sees fresh
 random crops at every step and still resumes exactly.
 
+**Streaming a large set.** Given a folder (an
+:class:`~imgsynth_edu.data.image_io.ImageFolder`, from
+:func:`~imgsynth_edu.data.image_io.read_image_folder`, e.g. DIV2K's 800
+training images, ~27 GB as float tensors), the dataset keeps only the file
+paths and reads one file per item, in ``__getitem__``: memory does not grow
+with the number of images, and a ``DataLoader`` with worker processes reads
+and crops items in parallel (each worker opens its own files).
+
 Lesson: ``05_super_resolution.ipynb``.
 """
 
@@ -30,6 +38,7 @@ from torch.utils.data import Dataset
 
 from .._checks import check_images, check_non_negative, check_positive_int
 from .degradations import add_gaussian_noise, bicubic_downscale, gaussian_blur
+from .image_io import ImageFolder, load_image_file
 
 __all__ = ["PairedPatchDataset", "augment_dihedral"]
 
@@ -52,7 +61,9 @@ class PairedPatchDataset(Dataset):
         images: the high-resolution images, a ``{name: C×H×W}`` dict (as
             :func:`~imgsynth_edu.data.photo_set` returns), a sequence of
             ``C×H×W`` tensors, or an ``N×C×H×W`` tensor; all in ``[0, 1]``,
-            each at least ``patch_size`` on both sides.
+            each at least ``patch_size`` on both sides. An
+            :class:`~imgsynth_edu.data.image_io.ImageFolder` is streamed: only
+            its paths are kept, and each item reads its image file.
         scale: the super-resolution factor ``s``.
         patch_size: side of the high-resolution patch (a multiple of ``scale``;
             the low-resolution patch is ``patch_size / scale``).
@@ -79,12 +90,16 @@ class PairedPatchDataset(Dataset):
         augment: bool = True,
         seed: int = 0,
     ):
-        if isinstance(images, Mapping):
+        self.paths: list | None = None  # the files of a streamed folder (None: images held in memory)
+        if isinstance(images, ImageFolder):
+            self.paths, self.rgb = [images.path(name) for name in images], images.rgb
+            images = []
+        elif isinstance(images, Mapping):
             images = list(images.values())
         elif isinstance(images, torch.Tensor):
             check_images(images, "images")
             images = list(images)
-        if not isinstance(images, Sequence) or len(images) == 0:
+        if self.paths is None and (not isinstance(images, Sequence) or len(images) == 0):
             raise ValueError("images must be a non-empty dict, sequence or N×C×H×W tensor of images")
         check_positive_int(scale, "scale")
         check_positive_int(patch_size, "patch_size")
@@ -99,13 +114,14 @@ class PairedPatchDataset(Dataset):
                 raise ValueError(f"images[{index}] must be a C×H×W tensor, got {getattr(image, 'shape', type(image))}")
             check_images(image[None], f"images[{index}]", min_size=patch_size)
             checked.append(image.float())
-        if len({img.shape[0] for img in checked}) != 1:
+        if len({img.shape[0] for img in checked}) > 1:
             raise ValueError(f"images must all have the same number of channels, got {[img.shape[0] for img in checked]}")
         self.images = checked
         self.scale, self.patch_size, self.length = scale, patch_size, length
         self.augment, self.seed = augment, int(seed)
         # Every image is equally likely (a large image does not crowd out the others).
-        self._image_weights = torch.full((len(checked),), 1.0 / len(checked), dtype=torch.float64)
+        count = len(self.paths) if self.paths is not None else len(checked)
+        self._image_weights = torch.full((count,), 1.0 / count, dtype=torch.float64)
 
     def __len__(self) -> int:
         return self.length
@@ -115,7 +131,7 @@ class PairedPatchDataset(Dataset):
             raise IndexError(f"index {index} out of range for a dataset of length {self.length}")
         rng = torch.Generator().manual_seed(self.seed * 1_000_003 + int(index))
         which_image = int(torch.multinomial(self._image_weights, 1, generator=rng))
-        image = self.images[which_image]
+        image = self._image(which_image)  # C×H×W
         _, height, width = image.shape
         top = int(torch.randint(height - self.patch_size + 1, (1,), generator=rng))
         left = int(torch.randint(width - self.patch_size + 1, (1,), generator=rng))
@@ -129,3 +145,13 @@ class PairedPatchDataset(Dataset):
         if self.noise_sigma > 0:
             low_res = add_gaussian_noise(low_res, self.noise_sigma, generator=rng)
         return low_res[0].contiguous(), high_res.contiguous()
+
+    def _image(self, which: int) -> torch.Tensor:
+        """Image ``which``: from memory, or read from its file now (a streamed folder)."""
+        if self.paths is None:
+            return self.images[which]
+        image = load_image_file(self.paths[which], rgb=self.rgb)  # C×H×W, read for this item only
+        if min(image.shape[-2:]) < self.patch_size:
+            raise ValueError(f"image {str(self.paths[which])!r} is {image.shape[-1]}×{image.shape[-2]}, smaller than "
+                             f"patch_size={self.patch_size}")
+        return image

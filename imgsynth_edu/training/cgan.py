@@ -35,6 +35,7 @@ import torch
 from torch import nn
 
 from .._checks import check_labels, check_non_negative, check_positive_int
+from . import distributed
 from .gan import GANTask
 
 
@@ -67,7 +68,8 @@ class ClassConditionalTask(GANTask):
 
     def generate(self, generator: nn.Module, batch) -> torch.Tensor:
         images, labels = self._split(batch)
-        z = torch.randn(len(images), self.latent_dim, device=images.device)  # (N, Z)
+        z = torch.randn(len(images) * distributed.world_size(), self.latent_dim, device=images.device)  # (B, Z)
+        z = distributed.shard(z)  # (N, Z): this rank's share of the global batch's noise
         return generator(z, labels)  # (N, C, H, W) in [-1, 1]
 
     def discriminate(self, discriminator: nn.Module, images: torch.Tensor, batch) -> torch.Tensor:

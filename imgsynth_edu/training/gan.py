@@ -14,7 +14,11 @@ Around it: a choice of loss (``minimax``, ``non-saturating``, ``hinge``,
 ``least-squares``, ``wgan-gp``), an optional EMA copy of the generator
 (Karras et al. 2018, Sec. C.1; Yazıcı et al. 2019), optional mixed precision on
 CUDA, a ``tqdm.auto`` progress bar, callbacks, and checkpoints with exact
-resume (see :mod:`imgsynth_edu.training.common`).
+resume (see :mod:`imgsynth_edu.training.common`). Under ``torchrun`` (several
+processes, :mod:`imgsynth_edu.training.distributed`) both networks are wrapped
+in ``DistributedDataParallel`` and each rank trains on its share of the same
+global batch (real images and noise), so the run equals the single-process
+one; rank 0 alone shows progress and writes checkpoints.
 
 The extension point: :class:`GANTask`
 -------------------------------------
@@ -56,6 +60,7 @@ from tqdm.auto import tqdm
 from .._checks import check_choice, check_non_negative, check_positive_int, check_positive_number
 from ..losses import ADVERSARIAL_LOSSES, adversarial_losses, gradient_penalty
 from ..utils import get_device
+from . import distributed
 from .common import (
     Callback,
     History,
@@ -133,7 +138,9 @@ class UnconditionalTask(GANTask):
 
     def generate(self, generator: nn.Module, batch) -> torch.Tensor:
         real = _images_of(batch)
-        z = torch.randn(len(real), self.latent_dim, device=real.device)  # (N, Z)
+        # The noise of the global batch, drawn alike on every rank; this rank keeps its share (all of it in one process).
+        z = torch.randn(len(real) * distributed.world_size(), self.latent_dim, device=real.device)  # (B, Z)
+        z = distributed.shard(z)  # (N, Z), N = B / processes
         return generator(z)  # (N, C, H, W) or (N, D)
 
     def fixed_inputs(self, n: int, rng: torch.Generator) -> torch.Tensor:
@@ -218,7 +225,8 @@ class _Batches:
             self._epoch = epoch
             self._order = torch.randperm(self.length, generator=torch.Generator().manual_seed(self.seed + epoch))
         self.position += 1
-        return self._fetch(self._order[index * self.batch_size : (index + 1) * self.batch_size])
+        indices = self._order[index * self.batch_size : (index + 1) * self.batch_size]  # (B,)
+        return self._fetch(distributed.shard(indices))  # this rank's share: (B / processes,)
 
     def _fetch(self, indices: torch.Tensor):
         data = self.data
@@ -275,6 +283,15 @@ class GANTrainer:
             data = data.float()
         self.generator = generator.to(self.device)
         self.discriminator = discriminator.to(self.device)
+        if distributed.is_distributed() and config.loss == "wgan-gp":
+            raise ValueError("loss='wgan-gp' cannot run in several processes: its gradient penalty needs a double "
+                             "backward pass, which DistributedDataParallel does not support")
+        if config.batch_size % distributed.world_size():
+            raise ValueError(f"batch_size {config.batch_size} must be a multiple of the number of processes "
+                             f"({distributed.world_size()})")
+        # What the steps call: DDP wrappers (they all-reduce the gradients) when distributed, else the networks.
+        self.forward_generator = distributed.wrap(self.generator)
+        self.forward_discriminator = distributed.wrap(self.discriminator)
         self.task = task if task is not None else UnconditionalTask.for_generator(generator)
         self.d_loss_fn, self.g_loss_fn = adversarial_losses(config.loss)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=tuple(config.betas))
@@ -304,9 +321,9 @@ class GANTrainer:
         task, config = self.task, self.config
         real = task.real_images(batch)
         with self._autocast():
-            fake = task.generate(self.generator, batch).detach()  # detached: this step must not reach G
-            real_scores = task.discriminate(self.discriminator, real, batch)  # (N,)
-            fake_scores = task.discriminate(self.discriminator, fake, batch)  # (N,)
+            fake = task.generate(self.forward_generator, batch).detach()  # detached: this step must not reach G
+            real_scores = task.discriminate(self.forward_discriminator, real, batch)  # (N,)
+            fake_scores = task.discriminate(self.forward_discriminator, fake, batch)  # (N,)
             d_loss = self.d_loss_fn(real_scores.float(), fake_scores.float())
         logs = {"d_loss": d_loss.detach()}
         if config.loss == "wgan-gp":  # penalty in float32, outside autocast
@@ -324,8 +341,8 @@ class GANTrainer:
     def generator_step(self, batch) -> dict[str, torch.Tensor]:
         """One update of G: a fresh fake batch, scored by D, plus the task's extra losses."""
         with self._autocast():
-            fake = self.task.generate(self.generator, batch)  # not detached: gradients flow into G
-            fake_scores = self.task.discriminate(self.discriminator, fake, batch)  # (N,)
+            fake = self.task.generate(self.forward_generator, batch)  # not detached: gradients flow into G
+            fake_scores = self.task.discriminate(self.forward_discriminator, fake, batch)  # (N,)
             g_loss = self.g_loss_fn(fake_scores.float())
             extras = self.task.extra_generator_losses(fake, batch)
             weight = getattr(self.task, "adversarial_weight", 1.0)
@@ -367,7 +384,7 @@ class GANTrainer:
         for callback in self.callbacks:
             callback.on_train_start(self)
         bar = tqdm(total=target, initial=min(self.step, target), desc=f"GAN ({self.config.loss})",
-                   disable=not self.config.progress, leave=False)
+                   disable=not (self.config.progress and distributed.is_main_process()), leave=False)
         try:
             while self.step < target and not self.stop_training:
                 logs = {}
@@ -380,6 +397,7 @@ class GANTrainer:
                 self._after_step(logs)
         finally:
             bar.close()
+        distributed.barrier()  # every rank has finished (and rank 0 written its checkpoints)
         for callback in self.callbacks:
             callback.on_train_end(self)
         return self.history
@@ -387,7 +405,8 @@ class GANTrainer:
     def _after_step(self, logs: dict[str, torch.Tensor]) -> None:
         config, step = self.config, self.step
         if step % config.log_every == 0 or step == 1:
-            numbers = {name: self._summarise(name, value) for name, value in logs.items()}  # syncs a GPU
+            numbers = {name: distributed.mean_across_ranks(self._summarise(name, value))  # syncs a GPU
+                       for name, value in logs.items()}
             for callback in self.callbacks:
                 callback.on_step_end(self, step, numbers)
         if config.sample_every and step % config.sample_every == 0:
@@ -417,7 +436,9 @@ class GANTrainer:
         return modules
 
     def save_checkpoint(self, path: str | Path) -> Path:
-        """Write everything needed for an exact resume, atomically."""
+        """Write everything needed for an exact resume, atomically (in several processes, rank 0 writes)."""
+        if not distributed.is_main_process():
+            return Path(path)
         extra = {
             "config": asdict(self.config),
             "batch_position": self.batches.position,

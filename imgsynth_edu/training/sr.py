@@ -21,6 +21,14 @@ state goes into the checkpoint with the weights, the optimizer moments and
 every other RNG. A run interrupted and resumed ends with the same weights as
 one that never stopped.
 
+**Several processes** (``torchrun --nproc_per_node=N``, see
+:mod:`imgsynth_edu.training.distributed`): every rank draws the same global
+batch of ``batch_size`` indices and trains on its share ``indices[rank::N]``;
+the model is wrapped in ``DistributedDataParallel``, which averages the
+gradients, so the run equals the single-process one with the same batch size.
+Rank 0 alone shows progress and writes checkpoints; the logged losses are
+means over ranks.
+
 Nothing here assumes the input is one image: ``input`` can be an ``N×C×h×w``
 low-resolution batch (super-resolution) or an ``N×F×C×h×w`` burst (the
 multi-frame lesson); the dataset's items are collated with
@@ -37,18 +45,20 @@ Lesson: ``05_super_resolution.ipynb`` (and ``06_multi_frame_restoration``).
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
-from torch.utils.data import Dataset, default_collate
+from torch.utils.data import DataLoader, Dataset, default_collate
 from tqdm.auto import tqdm
 
 from .._checks import check_positive_int, check_positive_number
 from ..losses import d_loss_minimax, l1_loss, srgan_generator_loss
 from ..utils import get_device
+from . import distributed
 from .common import (
     Callback,
     History,
@@ -76,9 +86,12 @@ class RestorationConfig:
     checkpoint_every: int = 0  #: write a training checkpoint every N steps (0: only at the end, if a path is set)
     checkpoint_path: str | None = None  #: where :meth:`RestorationTrainer.fit` writes checkpoints
     progress: bool = True  #: show a tqdm.auto progress bar
+    workers: int = 0  #: DataLoader worker processes that read and crop the items (0: in the training process)
 
     def check(self) -> RestorationConfig:
         check_positive_int(self.steps, "steps")
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 0:
+            raise ValueError(f"workers must be an int >= 0, got {self.workers!r}")
         check_positive_int(self.batch_size, "batch_size")
         check_positive_number(self.lr, "lr")
         if isinstance(self.checkpoint_every, bool) or not isinstance(self.checkpoint_every, int) \
@@ -136,6 +149,10 @@ class RestorationTrainer:
         self.config = config = configure(RestorationConfig, config, overrides)
         self.device = torch.device(device) if device is not None else get_device()
         self.model = model.to(self.device)
+        self.forward_model = distributed.wrap(self.model)  # DDP when distributed: all-reduces the gradients
+        if config.batch_size % distributed.world_size():
+            raise ValueError(f"batch_size {config.batch_size} must be a multiple of the number of processes "
+                             f"({distributed.world_size()})")
         self.dataset = dataset
         self.loss_fn = loss_fn
         self.optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=config.lr, betas=tuple(config.betas))
@@ -145,6 +162,7 @@ class RestorationTrainer:
         self.callbacks = [self.history, *callbacks]
         self.step = 0
         self.elapsed_s = 0.0  # training wall time, summed over resumed runs
+        self._loader_batches = None  # with workers: the DataLoader's iterator and the indices it drew (_DrawnBatches)
 
     @property
     def checkpoint_path(self) -> Path | None:
@@ -159,30 +177,49 @@ class RestorationTrainer:
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"model": self.optimizer}
 
-    def next_batch(self) -> tuple:
-        """``batch_size`` random items, collated: ``(inputs N×..., targets N×C×H×W)`` on the device."""
+    def draw_indices(self) -> torch.Tensor:
+        """This step's dataset indices: the global batch from the seeded generator, this rank's share of it."""
         indices = torch.randint(len(self.dataset), (self.config.batch_size,), generator=self.batch_generator)
-        inputs, targets = default_collate([self.dataset[int(i)] for i in indices])
+        return distributed.shard(indices)  # (batch_size / processes,): every rank drew the same global batch
+
+    def next_batch(self) -> tuple:
+        """``batch_size`` random items (this rank's share of them), collated: ``(inputs N×..., targets N×C×H×W)``."""
+        if self.config.workers == 0:
+            inputs, targets = default_collate([self.dataset[int(i)] for i in self.draw_indices()])
+        else:  # worker processes read the items of batches drawn here, a few batches ahead
+            if self._loader_batches is None:
+                self._loader_batches = _DrawnBatches(self)
+            inputs, targets = self._loader_batches.next()
         return inputs.to(self.device), targets.to(self.device)
+
+    def _consumed_generator(self) -> torch.Generator:
+        """The batch generator as it was after drawing the last batch trained on (workers draw ahead)."""
+        if self._loader_batches is None:
+            return self.batch_generator
+        generator = torch.Generator()
+        generator.set_state(self._loader_batches.state_after_consumed)
+        return generator
 
     def train_step(self, inputs: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
         """One optimisation step; returns the numbers to log."""
-        prediction = self.model(inputs)  # e.g. N×3×h×w -> N×3×(s·h)×(s·w)
+        prediction = self.forward_model(inputs)  # e.g. N×3×h×w -> N×3×(s·h)×(s·w)
         loss = self.loss_fn(prediction, targets)
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # under DDP the gradients are averaged over the processes here
         self.optimizer.step()
-        return {"loss": loss.item()}
+        return {"loss": distributed.mean_across_ranks(loss.item())}
 
     # -- checkpoints -------------------------------------------------------
     def save_checkpoint(self, path: str | Path | None = None) -> Path:
-        """Write everything needed to resume exactly (atomically)."""
+        """Write everything needed to resume exactly (atomically; in several processes, rank 0 writes)."""
         path = Path(path) if path is not None else self.checkpoint_path
         if path is None:
             raise ValueError("path is None and the trainer has no checkpoint_path")
+        if not distributed.is_main_process():
+            return path
         return save_training_state(
             path, self.step, self.modules(), self.optimizers(),
-            generators={"batches": self.batch_generator},
+            generators={"batches": self._consumed_generator()},
             extra={"config": asdict(self.config),
                    "history": {"steps": self.history.steps, "values": self.history.values},
                    "scheduler": self.scheduler.state_dict(), "elapsed_s": self.elapsed_s},
@@ -193,6 +230,7 @@ class RestorationTrainer:
         path = Path(path) if path is not None else self.checkpoint_path
         if path is None:
             raise ValueError("path is None and the trainer has no checkpoint_path")
+        self._loader_batches = None  # batches drawn ahead belong to the run being replaced
         self.step, extra = load_training_state(
             path, self.modules(), self.optimizers(), generators={"batches": self.batch_generator}
         )
@@ -225,7 +263,8 @@ class RestorationTrainer:
             module.train()
         for callback in self.callbacks:
             callback.on_train_start(self)
-        bar = tqdm(total=steps, initial=min(self.step, steps), disable=not self.config.progress,
+        bar = tqdm(total=steps, initial=min(self.step, steps),
+                   disable=not (self.config.progress and distributed.is_main_process()),
                    desc=type(self.model).__name__)
         started = time.perf_counter() - self.elapsed_s
         while self.step < steps:
@@ -242,11 +281,45 @@ class RestorationTrainer:
             if self.step % 10 == 0 or self.step == steps:
                 bar.set_postfix({key: f"{value:.4f}" for key, value in logs.items()})
         bar.close()
+        if self._loader_batches is not None:  # forget the batches drawn ahead: a next fit() goes on from here
+            self.batch_generator.set_state(self._loader_batches.state_after_consumed)
+            self._loader_batches = None
         if self.checkpoint_path is not None:
             self.save_checkpoint()
+        distributed.barrier()  # no rank goes on (e.g. to read the checkpoint) before rank 0 has written it
         for callback in self.callbacks:
             callback.on_train_end(self)
         return self.history
+
+
+class _DrawnBatches:
+    """Items read by ``DataLoader`` worker processes, for the indices the trainer draws.
+
+    The indices are drawn here, in the training process, from the trainer's
+    seeded generator, so the batches are those of a run without workers. A
+    ``DataLoader`` asks for a few batches ahead (to keep its workers busy), so
+    after each draw we record the generator's state; a checkpoint stores the
+    state after the last batch *trained on* (``state_after_consumed``), and a
+    resumed run draws exactly the batches the interrupted one had not used.
+    """
+
+    def __init__(self, trainer: RestorationTrainer):
+        self.trainer = trainer
+        self.states: deque = deque()  # generator states after each batch drawn and not yet trained on
+        self.state_after_consumed = trainer.batch_generator.get_state()
+        loader = DataLoader(trainer.dataset, batch_sampler=self, num_workers=trainer.config.workers)
+        self.iterator = iter(loader)
+
+    def __iter__(self):  # the DataLoader's batch sampler: runs in the training process
+        while True:
+            indices = self.trainer.draw_indices()
+            self.states.append(self.trainer.batch_generator.get_state())
+            yield [int(i) for i in indices]
+
+    def next(self):
+        batch = next(self.iterator)  # batches come back in the order they were drawn
+        self.state_after_consumed = self.states.popleft()
+        return batch
 
 
 class SRGANTrainer(RestorationTrainer):
@@ -294,6 +367,7 @@ class SRGANTrainer(RestorationTrainer):
         if not isinstance(discriminator, nn.Module):
             raise TypeError(f"discriminator must be a torch.nn.Module, got {type(discriminator).__name__}")
         self.discriminator = discriminator.to(self.device)
+        self.forward_discriminator = distributed.wrap(self.discriminator)
         if isinstance(content_loss, nn.Module):
             content_loss.to(self.device)
         self.d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=self.config.lr,
@@ -307,24 +381,25 @@ class SRGANTrainer(RestorationTrainer):
         return {"model": self.optimizer, "discriminator": self.d_optimizer}
 
     def train_step(self, inputs: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
-        super_resolved = self.model(inputs)  # N×3×h×w -> N×3×(s·h)×(s·w)
+        super_resolved = self.forward_model(inputs)  # N×3×h×w -> N×3×(s·h)×(s·w)
         # 1. Discriminator: real -> 1, fake (detached: no gradient into G) -> 0.
-        real_logits = self.discriminator(targets)  # N
-        fake_logits = self.discriminator(super_resolved.detach())  # N
+        real_logits = self.forward_discriminator(targets)  # N
+        fake_logits = self.forward_discriminator(super_resolved.detach())  # N
         d_loss = d_loss_minimax(real_logits, fake_logits)
         self.d_optimizer.zero_grad(set_to_none=True)
         d_loss.backward()
         self.d_optimizer.step()
         # 2. Generator: fool the *updated* discriminator, stay close in content.
         parts = srgan_generator_loss(
-            super_resolved, targets, self.discriminator(super_resolved),
+            super_resolved, targets, self.forward_discriminator(super_resolved),
             content_loss=self.loss_fn, adversarial_weight=self.adversarial_weight,
         )
         self.optimizer.zero_grad(set_to_none=True)
         parts["total"].backward()
         self.optimizer.step()
-        return {"g_loss": parts["total"].item(), "content": parts["content"].item(),
-                "adversarial": parts["adversarial"].item(), "d_loss": d_loss.item()}
+        logs = {"g_loss": parts["total"], "content": parts["content"], "adversarial": parts["adversarial"],
+                "d_loss": d_loss}
+        return {name: distributed.mean_across_ranks(value.item()) for name, value in logs.items()}
 
 
 def train_restorer(model: nn.Module, dataset: Dataset, steps: int, **kwargs) -> History:
