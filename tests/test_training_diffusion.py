@@ -184,6 +184,12 @@ def test_train_ddpm_mnist_writes_weights_and_a_card_that_pretrained_can_build(tm
     assert 0 <= scores["conditional"]["conditional_accuracy"] <= 1
     assert scores["bits_per_dim"]["mean"] > 0 and "unbiased estimate" in scores["bits_per_dim"]["terms"]
     assert scores["samples_per_second"]["unconditional"] > 0
+    # re-scoring (on the CPU) replaces the scores, keeps the training run's bits/dim and its scores beside
+    rescored = recipe.rescore_digit_diffusion(weights, device="cpu", n_eval=20, speed_samples=4, command="rescore")
+    assert rescored == json.loads(card_path.read_text(encoding="utf-8"))
+    assert rescored["scores_training_device"] == scores and rescored["scores_command"] == "rescore"
+    assert rescored["scores"]["bits_per_dim"] == scores["bits_per_dim"]
+    assert rescored["scores"]["unconditional"]["n_samples"] == 20
 
 
 def test_train_ddpm_tool_records_its_exact_command(tmp_path, monkeypatch):
@@ -205,6 +211,8 @@ def test_train_ddpm_tool_records_its_exact_command(tmp_path, monkeypatch):
     assert card["steps"] == 2 and card["training"]["batch_size"] == 8 and card["training"]["lr"] == 0.001
     assert card["scores"] == {} and card["deterministic"] is True
     assert (tmp_path / "ddpm-mnist.pt").is_file()
+    with pytest.raises(SystemExit):  # neither a training run (--steps, --out) nor --rescore
+        tool.main(["--device", "cpu"])
 
 
 def test_out_of_range_data_is_caught_on_the_first_batch():
