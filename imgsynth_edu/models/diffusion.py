@@ -1,6 +1,6 @@
 """Denoising diffusion: DDPM (Ho et al. 2020) and DDIM (Song et al. 2021), with classifier-free guidance.
 
-The idea in six lines:
+The idea in five bullets:
 
 * **forward process**: destroy the data in ``T`` small Gaussian steps,
   ``q(x_t | x_{t-1}) = N(√(1-β_t) x_{t-1}, β_t I)`` (Ho eq. 2); in closed form
@@ -10,8 +10,8 @@ The idea in six lines:
   ``x_t``; it is trained by the simple loss ``‖ε - ε_θ(√ᾱ_t x_0 + √(1-ᾱ_t) ε, t)‖²`` (Ho eq. 14);
 * **sampling** runs the process backwards from ``x_T ~ N(0, I)``: each step estimates
   ``x̂_0`` from ``ε_θ`` and draws from the posterior ``q(x_{t-1} | x_t, x̂_0)`` (Ho eq. 6-7,
-  Algorithm 2, *ancestral DDPM*), or jumps deterministically along a short
-  sub-sequence of steps (Song eq. 12 with ``η = 0``, *DDIM*);
+  Algorithm 2, *ancestral DDPM*), or jumps along a short sub-sequence of steps
+  (Song eq. 12, *DDIM*: deterministic with ``η = 0``, stochastic like DDPM with ``η = 1``);
 * **classifier-free guidance** (Ho & Salimans 2022): one network learns ``p(x | y)``
   and ``p(x)`` (the label is replaced by a "null" class 10 % of the time); sampling
   uses ``ε̃ = (1 + w) ε(x, y) - w ε(x, ∅)``: ``w = 0`` is the plain conditional model,
