@@ -6,9 +6,9 @@ Everything here is used by every lesson, so it is deliberately tiny:
   the library hard-codes a device.
 * :func:`seed_everything` seeds Python, NumPy and torch: a seeded CPU run gives
   the same numbers twice.
-* :func:`is_quick_mode` reads the one switch (the environment variable
-  ``IMGSYNTH_QUICK``) that shrinks every lesson's training to seconds. CI and
-  nbval set it; Colab and a laptop run the full lesson.
+* :func:`run_mode` reads the one switch, the environment variable
+  ``IMGSYNTH_MODE`` (``quick`` or ``full``); unset, a lesson runs in full mode
+  on a CUDA GPU and in quick mode otherwise. CI and nbval set ``quick``.
 * :func:`atomic_write` writes a file so that an interrupted save never leaves a
   half-written file behind.
 
@@ -18,22 +18,66 @@ Lesson: ``00_tour.ipynb`` (setup cell).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-#: The one environment variable that switches quick mode on ("1", "true", "yes").
-QUICK_ENV_VAR = "IMGSYNTH_QUICK"
+#: Measured lesson wall times (written by ``tools/time_lessons.py``).
+LESSON_TIMES_PATH = Path(__file__).resolve().parent / "lesson_times.json"
+
+#: The one environment variable that chooses the lessons' mode: ``quick`` or ``full``.
+MODE_ENV_VAR = "IMGSYNTH_MODE"
+MODES = ("quick", "full")
+
+
+@dataclass(frozen=True)
+class RunMode:
+    """Which mode the lessons run in, and why.
+
+    ``name`` is ``"quick"`` (CI, a first look: every lesson in about two minutes
+    on a 2-core CPU, every claim still shown) or ``"full"`` (the real training).
+    ``reason`` says who chose it, for the banner.
+    """
+
+    name: str
+    reason: str
+
+    @property
+    def quick(self) -> bool:
+        return self.name == "quick"
+
+
+def run_mode() -> RunMode:
+    """The mode, read from ``IMGSYNTH_MODE`` here and nowhere else.
+
+    ``IMGSYNTH_MODE=quick`` or ``IMGSYNTH_MODE=full`` chooses; unset (or empty),
+    the mode follows the hardware: **full on a CUDA GPU, quick otherwise**. Any
+    other value is an error (a typo must not silently start a long run).
+    """
+    raw = os.environ.get(MODE_ENV_VAR, "")
+    value = raw.strip().lower()
+    if value in MODES:
+        return RunMode(value, f"set by {MODE_ENV_VAR}={value}")
+    if value:
+        raise ValueError(
+            f"{MODE_ENV_VAR}={raw!r} is not a mode: expected 'quick' or 'full' "
+            f"(or leave it unset: full on a CUDA GPU, quick otherwise)"
+        )
+    if torch.cuda.is_available():
+        return RunMode("full", "chosen automatically: a CUDA GPU is present")
+    return RunMode("quick", "chosen automatically: no CUDA GPU here")
 
 
 def is_quick_mode() -> bool:
-    """True when ``IMGSYNTH_QUICK`` is set to 1/true/yes (read here and nowhere else)."""
-    return os.environ.get(QUICK_ENV_VAR, "").strip().lower() in {"1", "true", "yes", "on"}
+    """True in quick mode (see :func:`run_mode`)."""
+    return run_mode().quick
 
 
 def quick_or_full(quick, full):
@@ -80,14 +124,51 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def mode_banner() -> str:
-    """One line that tells a reader which mode a notebook ran in, and on what device."""
+def format_duration(seconds: float) -> str:
+    """``95`` -> ``"95 s"``, ``540`` -> ``"9 min"``, ``5400`` -> ``"1.5 h"``: durations as a reader wants them."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        minutes = seconds / 60
+        return f"{minutes:.1f} min" if minutes < 10 else f"{minutes:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def lesson_times() -> dict:
+    """The measured wall times of every lesson, by mode and hardware (``lesson_times.json``).
+
+    Written by ``tools/time_lessons.py``, which runs each lesson in a fresh
+    kernel, alone in an empty folder; nothing in it is estimated.
+    """
+    return json.loads(LESSON_TIMES_PATH.read_text(encoding="utf-8"))
+
+
+def lesson_time_text(lesson: str) -> str:
+    """One sentence with a lesson's measured times, e.g. for its "Time:" line and its banner."""
+    entry = lesson_times().get("lessons", {}).get(lesson)
+    if entry is None:
+        raise ValueError(f"lesson={lesson!r} has no measured times in {LESSON_TIMES_PATH.name}; "
+                         f"known: {sorted(lesson_times().get('lessons', {}))}")
+    parts = []
+    for mode in MODES:
+        runs = entry.get(mode, {})
+        measured = [f"{format_duration(run['seconds'])} on {run['hardware']}" for run in runs.values()]
+        parts.append(f"{mode} mode {' / '.join(measured) if measured else 'not measured yet'}")
+    return "; ".join(parts) + " (measured, the whole notebook in a fresh kernel)"
+
+
+def mode_banner(lesson: str | None = None) -> str:
+    """What a reader must know before running a lesson: mode and why, device, expected time, how to switch."""
+    mode = run_mode()
     device = get_device()
-    if is_quick_mode():
-        mode = f"QUICK mode ({QUICK_ENV_VAR}=1): training shrunk to seconds; results are rough"
-    else:
-        mode = f"FULL mode: the complete lesson (set {QUICK_ENV_VAR}=1 for a seconds-long run)"
-    return f"imgsynth-edu | {mode} | device: {device.type}"
+    lines = [f"imgsynth-edu | {mode.name.upper()} mode ({mode.reason}) | device: {device.type}"]
+    if lesson is not None:
+        lines.append(f"  time: {lesson_time_text(lesson)}")
+    other = "full" if mode.quick else "quick"
+    what = ("quick: small runs and bundled results, every claim still checked" if mode.quick
+            else "full: the real training")
+    lines.append(f"  {what}. To switch, run `%env {MODE_ENV_VAR}={other}` in a cell, then run all cells again.")
+    return "\n".join(lines)
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 matplotlib.use("Agg")
-os.environ.setdefault("IMGSYNTH_QUICK", "1")
+os.environ.setdefault("IMGSYNTH_MODE", "quick")
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
 

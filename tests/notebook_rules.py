@@ -7,10 +7,11 @@ an ``nbformat`` v4 notebook, ``name`` its file name (``00_tour.ipynb``).
 Colab readiness (a notebook opened alone on Colab must work):
 
 * :func:`colab_badge`: the first markdown cell has the "Open In Colab" badge,
-  pointing at this very file on GitHub.
+  pointing at this very file in the repository that pyproject.toml names.
 * :func:`setup_cell`: the first code cell has the setup shape of
   CONTRIBUTING.md: installs only under ``if "google.colab" in sys.modules:``,
-  ``%matplotlib inline``; and no cell anywhere installs outside that guard or
+  ``%matplotlib inline``, the install of the package from pyproject.toml's repository,
+  ``print(ise.mode_banner("<this lesson>"))``; and no cell anywhere installs outside that guard or
   installs/upgrades torch, torchvision, numpy or ipywidgets (Colab's own are kept).
 * :func:`colab_metadata`: notebook metadata asks for a GPU and a python3 kernel.
 * :func:`no_repository_paths`: code never reaches into the repository
@@ -25,6 +26,8 @@ Hygiene (the stored outputs are what the book shows):
 * :func:`no_error_outputs`: no error output and no traceback in a stream.
 * :func:`execution_order`: execution counts are 1, 2, ..., n in cell order.
 * :func:`no_local_paths`: outputs show no local absolute paths or user names.
+* :func:`no_widget_state`: no saved widget state or widget views (Colab's ipywidgets 7
+  cannot show ipywidgets 8 state), no frozen progress bars.
 
 Source sync: :func:`source_matches` checks that the ``.ipynb`` cells are exactly
 what ``tools/notebook.py`` builds from ``notebooks/src/NN_name.py``.
@@ -41,8 +44,23 @@ import tokenize
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-GITHUB_NOTEBOOKS = "https://colab.research.google.com/github/imgsynth-edu/imgsynth-edu/blob/main/notebooks/"
-BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+
+
+def _notebook_tool():
+    """``tools/notebook.py``: it builds the notebooks, so it owns the facts they must agree with."""
+    import importlib.util
+    import sys
+
+    if "_imgsynth_notebook_tool" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("_imgsynth_notebook_tool", REPO / "tools" / "notebook.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules["_imgsynth_notebook_tool"] = module
+    return sys.modules["_imgsynth_notebook_tool"]
+
+
+TOOL = _notebook_tool()
+BADGE_IMAGE = TOOL.BADGE_IMAGE
 COLAB_GUARD = 'if "google.colab" in sys.modules:'
 
 #: Largest stored output (its JSON size); a bigger figure belongs in a file, or smaller.
@@ -107,7 +125,7 @@ def colab_badge(notebook, name: str) -> list[str]:
     if not markdown:
         return ["no markdown cell: the first one must hold the title and the Open In Colab badge"]
     first = markdown[0].source
-    expected = GITHUB_NOTEBOOKS + name
+    expected = TOOL.colab_url(name)  # from pyproject.toml's [project.urls] Repository
     links = re.findall(r"\]\((https://colab\.research\.google\.com/[^)\s]+)\)", first)
     problems = []
     if f"[![Open In Colab]({BADGE_IMAGE})]({expected})" not in first:
@@ -133,6 +151,12 @@ def setup_cell(notebook, name: str) -> list[str]:
         problems.append("setup cell lacks `%matplotlib inline`")
     if not any(_INSTALL.search(line) for line in first):
         problems.append("setup cell does not install the course package on Colab")
+    elif not any(_INSTALL.search(line) and f'"{TOOL.install_spec()}"' in line for line in first):
+        problems.append(f'setup cell does not install "{TOOL.install_spec()}" (the repository of '
+                        f"pyproject.toml's [project.urls]; write {{{{INSTALL_SPEC}}}} in the source)")
+    banner = f'print(ise.mode_banner("{Path(name).stem}"))'
+    if banner not in stripped:
+        problems.append(f"setup cell lacks `{banner}` (the banner says the mode, why, and this lesson's times)")
     for index, cell in enumerate(cells):
         lines = cell.source.splitlines()
         for number, line in enumerate(lines):
@@ -263,6 +287,22 @@ def execution_order(notebook, name: str) -> list[str]:
     return problems
 
 
+def no_widget_state(notebook, name: str) -> list[str]:
+    """No saved widget state: an ipywidgets 7 front end (Colab's) cannot show state saved by ipywidgets 8."""
+    problems = []
+    if "widgets" in notebook.metadata:
+        problems.append("notebook metadata stores widget state (metadata.widgets): Colab's ipywidgets 7 raises "
+                        "'Cannot find model module' on opening; rebuild with tools/notebook.py")
+    for index, cell in enumerate(code_cells(notebook)):
+        for output in cell.get("outputs", []):
+            if TOOL.WIDGET_VIEW_MIME in output.get("data", {}):
+                problems.append(f"code cell {index + 1}: a stored widget view ({TOOL.WIDGET_VIEW_MIME}); "
+                                "rebuild with tools/notebook.py, which keeps a line of text instead")
+            elif TOOL.is_progress_bar(output):
+                problems.append(f"code cell {index + 1}: a stored progress bar (frozen where the run left it)")
+    return problems
+
+
 def _user_name() -> str | None:
     try:
         user = getpass.getuser()
@@ -293,13 +333,9 @@ def no_local_paths(notebook, name: str) -> list[str]:
 # --- source sync --------------------------------------------------------------------
 
 def source_matches(notebook, name: str, source_text: str) -> list[str]:
-    """The notebook's cells equal ``tools/notebook.py``'s ``parse_percent(source_text)``."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_imgsynth_notebook_tool", REPO / "tools" / "notebook.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    expected = [(cell.cell_type, cell.source) for cell in tool.parse_percent(source_text)]
+    """The notebook's cells equal what ``tools/notebook.py`` builds from ``source_text``."""
+    tool = _notebook_tool()
+    expected = [(cell.cell_type, cell.source) for cell in tool.parse_percent(tool.render(source_text, Path(name).stem))]
     actual = [(cell.cell_type, cell.source) for cell in notebook.cells]
     if expected == actual:
         return []
@@ -312,4 +348,4 @@ def source_matches(notebook, name: str, source_text: str) -> list[str]:
 
 #: Rules that take (notebook, name), by group.
 COLAB_RULES = (colab_badge, setup_cell, colab_metadata, no_repository_paths)
-HYGIENE_RULES = (has_outputs, output_sizes, no_error_outputs, execution_order, no_local_paths)
+HYGIENE_RULES = (has_outputs, output_sizes, no_error_outputs, execution_order, no_local_paths, no_widget_state)

@@ -26,7 +26,7 @@ def main() -> int:
     if not notebooks:
         print("no notebooks found under notebooks/: nothing was tested", file=sys.stderr)
         return 1
-    env = dict(os.environ, IMGSYNTH_QUICK="1", MPLBACKEND="module://matplotlib_inline.backend_inline")
+    env = dict(os.environ, IMGSYNTH_MODE="quick", MPLBACKEND="module://matplotlib_inline.backend_inline")
     failures = []
     with tempfile.TemporaryDirectory(prefix="imgsynth-nbval-") as workdir:
         for notebook in notebooks:

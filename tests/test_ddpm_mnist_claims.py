@@ -38,7 +38,7 @@ def test_guided_samples_draw_every_digit_with_95_percent_accuracy_as_on_the_card
 
 
 def test_unconditional_samples_beat_dcgan_on_fid_precision_and_recall_as_on_the_card():
-    from imgsynth_edu.evaluate_gan import digit_gan_scores
+    from imgsynth_edu.evaluation import digit_gan_scores
 
     card = pretrained.card("ddpm-mnist")["scores"]["unconditional"]
     dcgan = pretrained.card("dcgan-mnist")["scores"]

@@ -9,6 +9,7 @@ SciPy's normal distribution (against the discrete decoder).
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -32,6 +33,7 @@ from imgsynth_edu.models.diffusion import (
     timestep_embedding,
     variational_bound,
 )
+from imgsynth_edu.utils import save_state_dict
 
 # ----------------------------------------------------------------------------
 # Ideal denoisers: data whose E[ε | x_t] is a formula
@@ -513,11 +515,16 @@ def test_image_model_is_built_from_a_card_and_reloads_its_weights(tmp_path):
         torch.nn.init.normal_(parameter, 0, 0.05)
     state = model.state_dict()
     assert not any("alpha" in key for key in state)  # the schedule is rebuilt from the arguments, not stored
-    rebuilt = pretrained.build(card).load_weights(state)
+    weights = tmp_path / "tiny-ddpm.pt"
+    save_state_dict(state, weights)
+    (tmp_path / "tiny-ddpm.json").write_text(json.dumps(card), encoding="utf-8")
+    rebuilt = pretrained.load_file(weights)
     expected = model.sample(3, labels=[0, 1, 2], generator=torch.Generator().manual_seed(0))
     assert torch.equal(rebuilt.sample(3, labels=[0, 1, 2], generator=torch.Generator().manual_seed(0)), expected)
-    with pytest.raises(ValueError, match="does not fit ImageDiffusion"):
-        pretrained.build({**card, "arguments": {**arguments, "base_channels": 24}}).load_weights(state)
+    (tmp_path / "tiny-ddpm.json").write_text(
+        json.dumps({**card, "arguments": {**arguments, "base_channels": 24}}), encoding="utf-8")
+    with pytest.raises(ValueError, match="does not match the architecture of its card"):
+        pretrained.load_file(weights)
 
 
 # ----------------------------------------------------------------------------

@@ -18,7 +18,6 @@ drive it).
 from __future__ import annotations
 
 import importlib.util
-import re
 import sys
 from pathlib import Path
 
@@ -115,19 +114,11 @@ def test_source_sync_rule_fires_on_drift():
 
 # --- every displayed widget is driven by the browser tests ------------------------------
 
-#: tqdm's progress bars are widgets too, with no controls: "SRResNet:  40%|####  | 4/10 [00:02<00:03, 2.1it/s]"
-TQDM_TEXT = re.compile(r"\[\d+:\d\d(:\d\d)?(<[^\]]*)?,[^\]]*(it/s|s/it)")
-
-
-def _is_control_widget(output) -> bool:
-    data = output.get("data", {})
-    return WIDGET_MIME in data and not TQDM_TEXT.search(str(data.get("text/plain", "")))
-
 
 def _widget_cells(notebook) -> list:
-    """Code cells that display an interactive widget (a progress bar is not one)."""
+    """Code cells that display a lesson widget (stored as tools/notebook.py's placeholder line)."""
     return [cell for cell in notebook.cells if cell.cell_type == "code"
-            and any(_is_control_widget(output) for output in cell.get("outputs", []))]
+            and any(rules.TOOL.is_widget_placeholder(output) for output in cell.get("outputs", []))]
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda path: path.name)
@@ -158,15 +149,27 @@ def test_every_browser_spec_row_names_one_displaying_cell():
     ("epochs: 50%|#####     | 1/2 [00:10<00:10, 10.02s/it]", True),
     ("VBox(children=(HBox(children=(Dropdown(description='photo', options=('astronaut', 'coffee'…", False),
 ])
-def test_progress_bars_are_not_taken_for_lesson_widgets(text, is_progress_bar):
-    output = nbformat.v4.new_output("display_data", data={WIDGET_MIME: {"model_id": "m"}, "text/plain": text})
-    assert _is_control_widget(output) is not is_progress_bar
+def test_progress_bars_are_dropped_and_lesson_widgets_kept_as_a_line(text, is_progress_bar):
+    notebook = nbformat.read(FIXTURES / "good.ipynb", as_version=4)
+    cell = nbformat.v4.new_code_cell("display(explorer.widget)", execution_count=4)
+    cell.outputs = [nbformat.v4.new_output("display_data", data={WIDGET_MIME: {"model_id": "m"}, "text/plain": text})]
+    notebook.cells.append(cell)
+    notebook.metadata["widgets"] = {"state": {}}
+    assert rules.no_widget_state(notebook, "good.ipynb")
+    rules.TOOL.strip_widget_state(notebook)
+    assert rules.no_widget_state(notebook, "good.ipynb") == []
+    assert "widgets" not in notebook.metadata
+    if is_progress_bar:
+        assert cell.outputs == [] and _widget_cells(notebook) == []
+    else:
+        assert [output["data"] for output in cell.outputs] == [{"text/plain": rules.TOOL.WIDGET_PLACEHOLDER_TEXT}]
+        assert _widget_cells(notebook) == [cell]
 
 
 def test_widget_spec_check_catches_an_uncovered_widget():
     notebook = nbformat.read(FIXTURES / "good.ipynb", as_version=4)
     cell = nbformat.v4.new_code_cell("display(NewExplorer().widget)", execution_count=4)
-    cell.outputs = [nbformat.v4.new_output("display_data", data={WIDGET_MIME: {"model_id": "x"}, "text/plain": "VBox()"})]
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/plain": rules.TOOL.WIDGET_PLACEHOLDER_TEXT})]
     notebook.cells.append(cell)
     assert [c.source for c in _widget_cells(notebook)] == ["display(NewExplorer().widget)"]
     assert not any(row.cell in cell.source for row in _load_widget_spec())

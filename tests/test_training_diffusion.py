@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 
-from imgsynth_edu import pretrained, seed_everything
+from imgsynth_edu import seed_everything
 from imgsynth_edu.data.toy2d import ring_of_gaussians
 from imgsynth_edu.models.diffusion import ImageDiffusion, PointDiffusion
 from imgsynth_edu.training.diffusion import DiffusionConfig, DiffusionTrainer, train_diffusion
@@ -159,60 +157,6 @@ def test_ddpm_learns_the_ring(seed):
     assert before["high_quality"] < 0.1
     assert scores["modes_covered"] >= 7
     assert scores["high_quality"] >= 0.90
-
-
-@pytest.mark.filterwarnings("ignore:fake_features has 20 samples")  # FID of 20 samples: plumbing only
-def test_train_ddpm_mnist_writes_weights_and_a_card_that_pretrained_can_build(tmp_path, monkeypatch):
-    """The recipe's plumbing on a shrunken model (2 steps, tiny evaluation): files, card, rebuild, scores' keys."""
-    from imgsynth_edu.training import diffusion as recipe
-
-    monkeypatch.setitem(recipe.DDPM_MNIST_ARGUMENTS, "base_channels", 8)
-    monkeypatch.setitem(recipe.DDPM_MNIST_ARGUMENTS, "channel_mults", [1, 2])
-    monkeypatch.setitem(recipe.DDPM_MNIST_ARGUMENTS, "timesteps", 20)
-    monkeypatch.setitem(recipe.DDPM_MNIST_ARGUMENTS, "sample_steps", 2)
-    card = recipe.train_ddpm_mnist(tmp_path, steps=2, device="cpu", n_eval=20, bits_timesteps=1, progress=False,
-                                   speed_samples=4, bits_images=8, command="test")
-    weights, card_path = tmp_path / "ddpm-mnist.pt", tmp_path / "ddpm-mnist.json"
-    assert weights.is_file() and card_path.is_file()
-    assert json.loads(card_path.read_text(encoding="utf-8")) == card
-    assert card["architecture"] == "imgsynth_edu.models.diffusion.ImageDiffusion" and card["steps"] == 2
-    model = pretrained.build(card).load_weights(str(weights))
-    assert model.sample(2, labels=[3, 4], generator=torch.Generator().manual_seed(0)).shape == (2, 1, 28, 28)
-    scores = card["scores"]
-    for part in ("unconditional", "guided"):
-        assert {"fid", "kid", "precision", "recall", "digit_shares"} <= set(scores[part])
-    assert 0 <= scores["conditional"]["conditional_accuracy"] <= 1
-    assert scores["bits_per_dim"]["mean"] > 0 and "unbiased estimate" in scores["bits_per_dim"]["terms"]
-    assert scores["samples_per_second"]["unconditional"] > 0
-    # re-scoring (on the CPU) replaces the scores, keeps the training run's bits/dim and its scores beside
-    rescored = recipe.rescore_digit_diffusion(weights, device="cpu", n_eval=20, speed_samples=4, command="rescore")
-    assert rescored == json.loads(card_path.read_text(encoding="utf-8"))
-    assert rescored["scores_training_device"] == scores and rescored["scores_command"] == "rescore"
-    assert rescored["scores"]["bits_per_dim"] == scores["bits_per_dim"]
-    assert rescored["scores"]["unconditional"]["n_samples"] == 20
-
-
-def test_train_ddpm_tool_records_its_exact_command(tmp_path, monkeypatch):
-    """``tools/train_ddpm.py`` is a thin layer: its arguments reach train_ddpm_mnist and its command reaches the card."""
-    import importlib.util
-    from pathlib import Path
-
-    from imgsynth_edu.training import diffusion as recipe
-
-    monkeypatch.setitem(recipe.DDPM_MNIST_ARGUMENTS, "base_channels", 8)
-    monkeypatch.setitem(recipe.DDPM_MNIST_ARGUMENTS, "channel_mults", [1, 2])
-    spec = importlib.util.spec_from_file_location("_train_ddpm_tool", Path(__file__).parents[1] / "tools" / "train_ddpm.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    argv = ["--steps", "2", "--device", "cpu", "--out", str(tmp_path), "--batch-size", "8", "--lr", "0.001", "--no-eval"]
-    assert tool.main(argv) == 0
-    card = json.loads((tmp_path / "ddpm-mnist.json").read_text(encoding="utf-8"))
-    assert card["command"] == "python tools/train_ddpm.py " + " ".join(argv)
-    assert card["steps"] == 2 and card["training"]["batch_size"] == 8 and card["training"]["lr"] == 0.001
-    assert card["scores"] == {} and card["deterministic"] is True
-    assert (tmp_path / "ddpm-mnist.pt").is_file()
-    with pytest.raises(SystemExit):  # neither a training run (--steps, --out) nor --rescore
-        tool.main(["--device", "cpu"])
 
 
 def test_out_of_range_data_is_caught_on_the_first_batch():

@@ -97,16 +97,51 @@ def test_get_device_refuses_an_unavailable_preference(monkeypatch):
     assert get_device(prefer="cpu") == torch.device("cpu")
 
 
-@pytest.mark.parametrize(("value", "expected"), [("1", True), ("true", True), (" YES ", True), ("on", True),
-                                                 ("0", False), ("", False), ("no", False)])
-def test_quick_mode_reads_the_environment_variable(monkeypatch, value, expected):
-    monkeypatch.setenv(utils.QUICK_ENV_VAR, value)
+@pytest.mark.parametrize(("value", "expected"), [("quick", True), (" QUICK ", True), ("full", False), ("Full", False)])
+def test_mode_reads_the_environment_variable(monkeypatch, value, expected):
+    monkeypatch.setenv(utils.MODE_ENV_VAR, value)
     assert is_quick_mode() is expected
     assert quick_or_full("quick", "full") == ("quick" if expected else "full")
-    assert ("QUICK mode" in mode_banner()) is expected
+    banner = mode_banner()
+    assert ("QUICK mode (set by IMGSYNTH_MODE=quick)" in banner) is expected
+    assert ("FULL mode (set by IMGSYNTH_MODE=full)" in banner) is not expected
+    assert f"%env IMGSYNTH_MODE={'full' if expected else 'quick'}" in banner  # how to switch
 
 
-def test_quick_mode_is_off_without_the_variable(monkeypatch):
-    monkeypatch.delenv(utils.QUICK_ENV_VAR, raising=False)
-    assert not is_quick_mode()
-    assert mode_banner().startswith("imgsynth-edu | FULL mode")
+@pytest.mark.parametrize("value", ["1", "yes", "fast", "quik"])
+def test_a_mistyped_mode_is_an_error_not_a_silent_long_run(monkeypatch, value):
+    monkeypatch.setenv(utils.MODE_ENV_VAR, value)
+    with pytest.raises(ValueError, match=r"IMGSYNTH_MODE=.* is not a mode: expected 'quick' or 'full'"):
+        is_quick_mode()
+
+
+@pytest.mark.parametrize("cuda, expected", [(True, "full"), (False, "quick")])
+def test_without_the_variable_the_mode_follows_the_hardware(monkeypatch, cuda, expected):
+    monkeypatch.delenv(utils.MODE_ENV_VAR, raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    mode = utils.run_mode()
+    assert mode.name == expected and "chosen automatically" in mode.reason
+    assert mode_banner().startswith(f"imgsynth-edu | {expected.upper()} mode (chosen automatically")
+
+
+def test_banner_states_a_lessons_measured_times(monkeypatch, tmp_path):
+    times = {"lessons": {"01_x": {"quick": {"cpu": {"seconds": 85.0, "hardware": "a 2-core CPU"}},
+                                  "full": {"cpu": {"seconds": 600.0, "hardware": "a 2-core CPU"},
+                                           "gpu": {"seconds": 130.0, "hardware": "an NVIDIA H100"}}},
+                         "02_y": {"quick": {}, "full": {}}}}
+    path = tmp_path / "lesson_times.json"
+    path.write_text(__import__("json").dumps(times))
+    monkeypatch.setattr(utils, "LESSON_TIMES_PATH", path)
+    monkeypatch.setenv(utils.MODE_ENV_VAR, "quick")
+    banner = mode_banner("01_x")
+    assert "quick mode 85 s on a 2-core CPU" in banner
+    assert "full mode 10 min on a 2-core CPU / 2.2 min on an NVIDIA H100" in banner
+    assert "quick mode not measured yet; full mode not measured yet" in utils.lesson_time_text("02_y")
+    with pytest.raises(ValueError, match="lesson='03_z' has no measured times"):
+        mode_banner("03_z")
+
+
+@pytest.mark.parametrize("seconds, text", [(5, "5 s"), (89.4, "89 s"), (95, "1.6 min"), (600, "10 min"),
+                                           (3000, "50 min"), (7200, "2.0 h")])
+def test_format_duration(seconds, text):
+    assert utils.format_duration(seconds) == text

@@ -17,21 +17,18 @@ visibly noisier) - a linear learning-rate warm-up, ``tqdm.auto`` progress,
 callbacks and a :class:`~imgsynth_edu.training.common.History`, and checkpoints
 with exact resume (:mod:`imgsynth_edu.training.common`).
 
-:func:`train_ddpm_mnist` is the recipe of the bundled ``ddpm-mnist``: it trains,
-measures (:func:`digit_diffusion_scores`) and writes ``ddpm-mnist.pt`` + its card.
-``tools/train_ddpm.py`` is a thin command line over it.
+The recipe of the bundled ``ddpm-mnist`` is :data:`DDPM_MNIST_ARGUMENTS` (the network)
+and :data:`DDPM_MNIST_TRAINING` (the run); ``imgsynth-edu train ddpm`` (:mod:`imgsynth_edu.cli.diffusion`)
+trains it, measures it (:func:`imgsynth_edu.evaluation.digit_diffusion_scores`) and writes the card.
 
-Lesson: ``07_diffusion_vs_gan.ipynb``.
+Lesson: ``07_diffusion.ipynb``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import json
 import os
-import platform
-import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,9 +36,9 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from .._checks import check_non_negative, check_positive_int
-from ..models.cgan import check_labels
+from .._checks import check_labels, check_non_negative, check_positive_int
 from ..models.diffusion import GaussianDiffusion, diffusion_loss
+from ..utils import get_device
 from .common import Callback, History, load_training_state, save_training_state
 from .gan import _Batches, _to_device
 
@@ -111,13 +108,11 @@ class DiffusionTrainer:
     After :meth:`fit`, :attr:`sampling_model` (the EMA copy when there is one) is the
     model to sample from; ``previews`` holds ``(step, samples)`` pairs.
 
-    Lesson: ``07_diffusion_vs_gan.ipynb``.
+    Lesson: ``07_diffusion.ipynb``.
     """
 
     def __init__(self, model: GaussianDiffusion, data, config: DiffusionConfig | None = None, *,
                  callbacks: Iterable[Callback] = (), device=None, **overrides):
-        from ..utils import get_device
-
         if not isinstance(model, GaussianDiffusion):
             raise TypeError(f"model must be a GaussianDiffusion (e.g. ImageDiffusion), got {type(model).__name__}")
         config = copy.deepcopy(config) if config is not None else DiffusionConfig()
@@ -306,7 +301,7 @@ def train_diffusion(model: GaussianDiffusion, data, **config) -> DiffusionTraine
 # The bundled ddpm-mnist: its recipe and its scores
 # ----------------------------------------------------------------------------
 
-#: The architecture and sampler of the bundled ``ddpm-mnist`` (the card's ``arguments``).
+#: The architecture and sampler of the bundled ``ddpm-mnist`` (the card's ``arguments``; ``imgsynth-edu train ddpm``).
 DDPM_MNIST_ARGUMENTS = {
     "image_size": 28,
     "channels": 1,
@@ -336,102 +331,6 @@ DDPM_MNIST_TRAINING = {
 }
 
 
-class _ClassBalanced:
-    """A class-conditional model posing as an unconditional generator: ``n`` guided samples, classes 0..K-1 in turn."""
-
-    def __init__(self, model: GaussianDiffusion):
-        self.model = model
-
-    def sample(self, n: int, labels=None, generator: torch.Generator | None = None) -> torch.Tensor:
-        return self.model.sample(n, torch.arange(n) % self.model.num_classes, generator=generator)
-
-
-def _samples_per_second(model: GaussianDiffusion, n: int, labels, steps: int) -> float:
-    """Throughput of DDIM sampling (``n`` samples in one batch), wall clock, after one warm-up call."""
-    on_gpu = next(model.parameters()).is_cuda
-    model.sample(min(n, 8), None if labels is None else labels[:8], sampler="ddim", steps=2)  # warm-up
-    if on_gpu:
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    model.sample(n, labels, generator=torch.Generator().manual_seed(0), sampler="ddim", steps=steps)
-    if on_gpu:
-        torch.cuda.synchronize()
-    return n / (time.perf_counter() - start)
-
-
-def digit_diffusion_scores(model: GaussianDiffusion, n: int = 1000, seed: int = 0, *, bits: bool = True,
-                           bits_timesteps: int | None = None, bits_images: int | None = None,
-                           speed_samples: int = 100) -> dict:
-    """Score a class-conditional digit diffusion model with the protocol of ``dcgan-mnist`` / ``cgan-mnist``.
-
-    * ``unconditional`` and ``guided``: :func:`imgsynth_edu.evaluate_gan.digit_gan_scores`
-      (FID, KID, precision/recall with the bundled classifier's 128-d features; digit
-      shares) of ``n`` samples (seed ``seed``) against the 1,000 held-out ``mnist-5k``
-      digits. Unconditional: the null label (``labels=None``); guided: classes
-      ``0..9`` in turn, with the model's ``guidance_scale``.
-    * ``conditional``: :func:`imgsynth_edu.metrics.conditional.evaluate_class_conditional`
-      (``n // 10`` per class): conditional accuracy by the bundled classifier, FID/KID per class.
-    * ``bits_per_dim`` (unless ``bits=False``): the variational bound
-      (:meth:`~GaussianDiffusion.bits_per_dim`, unconditional) on the held-out digits
-      (``bits_images`` of them, default all), exact over all ``T`` terms
-      (``bits_timesteps=None``) or estimated from that many sampled ``t``.
-    * ``samples_per_second``: DDIM at the model's ``sample_steps``, unconditional and guided, on its device.
-
-    Lesson: ``07_diffusion_vs_gan.ipynb``.
-    """
-    from ..data import get_dataset
-    from ..evaluate_gan import digit_gan_scores
-    from ..metrics.conditional import evaluate_class_conditional
-
-    check_positive_int(n, "n")
-    model.eval()
-    test = get_dataset("mnist-5k", "test")
-    scores = {"protocol": f"{n} samples (seed {seed}) vs the {len(test)} held-out mnist-5k digits, "
-                          "features of the bundled digit-classifier (imgsynth_edu.evaluate_gan.digit_gan_scores)",
-              "sampler": f"{model.sampler}, {model.sample_steps} steps, eta {model.eta}",
-              "guidance_scale": model.guidance_scale}
-    scores["unconditional"] = digit_gan_scores(model, n=n, seed=seed)
-    scores["guided"] = digit_gan_scores(_ClassBalanced(model), n=n, seed=seed)
-    scores["conditional"] = evaluate_class_conditional(model, test.images, test.labels,
-                                                       n_per_class=max(1, n // model.num_classes), seed=seed)
-    if bits:
-        scores["bits_per_dim"] = _bits_per_dim(model, test.images, seed, bits_timesteps, bits_images)
-    device = next(model.parameters()).device
-    scores["samples_per_second"] = {
-        "unconditional": round(_samples_per_second(model, speed_samples, None, model.sample_steps), 2),
-        "guided": round(_samples_per_second(model, speed_samples, torch.arange(speed_samples) % model.num_classes,
-                                            model.sample_steps), 2),
-        "setting": f"DDIM {model.sample_steps} steps, batch {speed_samples}, {_hardware(device)}",
-    }
-    return scores
-
-
-def _bits_per_dim(model, images, seed, timesteps, limit) -> dict:
-    images = images if limit is None else images[:limit]
-    start = time.perf_counter()
-    bound = model.bits_per_dim(images, timesteps=timesteps, generator=torch.Generator().manual_seed(seed))
-    bits = bound["bits_per_dim"]
-    return {
-        "mean": round(float(bits.mean()), 4),
-        "standard_error": round(float(bits.std() / len(bits) ** 0.5), 4),
-        "prior_L_T": round(float(bound["prior"].mean()), 6),
-        "diffusion_sum_L_t": round(float(bound["diffusion"].mean()), 4),
-        "decoder_L_0": round(float(bound["decoder"].mean()), 4),
-        "images": f"{len(images)} held-out mnist-5k digits, unconditional (null label)",
-        "terms": "exact sum over all T terms" if timesteps is None
-                 else f"unbiased estimate from {timesteps} uniformly sampled t per image",
-        "seconds": round(time.perf_counter() - start, 1),
-        "device": _hardware(next(model.parameters()).device),
-    }
-
-
-def _hardware(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"GPU {torch.cuda.get_device_name(device)}"
-    return (f"CPU {platform.machine()} ({platform.processor() or 'unknown'}), "
-            f"{torch.get_num_threads()} torch thread(s), {os.cpu_count()} cores")
-
-
 @contextlib.contextmanager
 def deterministic_algorithms(enabled: bool = True):
     """Inside the block, torch uses deterministic kernels (bit-exact reruns on the same GPU and software).
@@ -454,130 +353,11 @@ def deterministic_algorithms(enabled: bool = True):
         torch.backends.cudnn.benchmark = previous[2]
 
 
-def train_ddpm_mnist(out_dir: str | Path, *, steps: int = 20_000, device=None, seed: int = 0, name: str = "ddpm-mnist",
-                     evaluate: bool = True, n_eval: int = 1000, bits_timesteps: int | None = None,
-                     bits_images: int | None = None, speed_samples: int = 100, deterministic: bool = True,
-                     checkpoint_every: int = 0, resume: str | Path | None = None, progress: bool = True,
-                     command: str | None = None, **training) -> dict:
-    """Train the bundled ``ddpm-mnist`` on the ``mnist-5k`` train split; write ``NAME.pt`` and its card ``NAME.json``.
-
-    The model is :data:`DDPM_MNIST_ARGUMENTS` (class-conditional, null label for
-    guidance), trained with :data:`DDPM_MNIST_TRAINING` (``training`` keywords
-    override its fields). The EMA weights are saved (a state dict). With
-    ``evaluate``, :func:`digit_diffusion_scores` is measured on the saved model and
-    written into the card with the wall times and hardware (``n_eval``, ``bits_timesteps``,
-    ``bits_images`` and ``speed_samples`` are passed on to it). Returns the card.
-
-    Lesson: ``07_diffusion_vs_gan.ipynb``.
-    """
-    with deterministic_algorithms(deterministic):
-        return _train_ddpm_mnist(out_dir, steps=steps, device=device, seed=seed, name=name, evaluate=evaluate,
-                                 n_eval=n_eval, bits_timesteps=bits_timesteps, bits_images=bits_images,
-                                 speed_samples=speed_samples, deterministic=deterministic,
-                                 checkpoint_every=checkpoint_every, resume=resume, progress=progress,
-                                 command=command, training=training)
-
-
-def _train_ddpm_mnist(out_dir, *, steps, device, seed, name, evaluate, n_eval, bits_timesteps, bits_images,
-                      speed_samples, deterministic, checkpoint_every, resume, progress, command, training) -> dict:
-    from .. import seed_everything
-    from ..data import get_dataset
-    from ..models.diffusion import ImageDiffusion
-    from ..utils import atomic_write, save_state_dict
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    seed_everything(seed)
-    data = get_dataset("mnist-5k", "train")
-    model = ImageDiffusion(**DDPM_MNIST_ARGUMENTS)
-    config = {**DDPM_MNIST_TRAINING, **training}
-    trainer = DiffusionTrainer(model, data, steps=steps, seed=seed, log_every=50, progress=progress, device=device,
-                               checkpoint_every=checkpoint_every,
-                               checkpoint_path=str(out_dir / f"{name}.ckpt") if checkpoint_every else None, **config)
-    start = time.time()
-    trainer.fit(resume=resume)
-    wall = time.time() - start
-    final = trainer.sampling_model.eval()
-    weights = out_dir / f"{name}.pt"
-    save_state_dict({k: v.detach().cpu() for k, v in final.state_dict().items()}, weights)
-    losses = trainer.history.values.get("loss", [])
-    a = DDPM_MNIST_ARGUMENTS
-    card = {
-        "name": name,
-        "description": f"class-conditional DDPM (U-Net ε-predictor, {a['schedule']} schedule, T = {a['timesteps']}) "
-                       f"trained on mnist-5k with label dropout {config['label_dropout']}; samples with DDIM "
-                       f"({a['sample_steps']} steps, η = {a['eta']}) and classifier-free guidance "
-                       f"ε̃ = (1+w) ε(x, y) - w ε(x, ∅), w = {a['guidance_scale']}; labels=None samples the "
-                       "unconditional model (the null label). EMA weights.",
-        "architecture": "imgsynth_edu.models.diffusion.ImageDiffusion",
-        "arguments": dict(DDPM_MNIST_ARGUMENTS),
-        "parameters": sum(p.numel() for p in final.parameters()),
-        "data": f"mnist-5k train split ({len(data)} images); scores on the test split (1000 images)",
-        "training": {**{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(trainer.config).items()
-                        if k in ("batch_size", "lr", "betas", "warmup_steps", "grad_clip", "label_dropout", "ema_decay", "seed")},
-                     "optimizer": "Adam", "loss": "L_simple (Ho et al. 2020, eq. 14)"},
-        "command": command or f"python tools/train_ddpm.py --steps {steps} --seed {seed} --out {out_dir}",
-        "steps": trainer.step,
-        "wall_time_s": round(wall, 1),
-        "hardware": _hardware(trainer.device),
-        "torch": torch.__version__,
-        "deterministic": deterministic,
-        "final_loss": round(sum(losses[-20:]) / max(len(losses[-20:]), 1), 5),
-        "scores": {},
-    }
-    if evaluate:
-        start = time.time()
-        card["scores"] = digit_diffusion_scores(final, n=n_eval, seed=seed, bits_timesteps=bits_timesteps,
-                                                bits_images=bits_images, speed_samples=speed_samples)
-        card["evaluation_wall_time_s"] = round(time.time() - start, 1)
-    with atomic_write(out_dir / f"{name}.json", "w") as handle:
-        json.dump(card, handle, indent=2, ensure_ascii=False)
-    return card
-
-
-def rescore_digit_diffusion(weights: str | Path, *, device=None, n_eval: int = 1000, seed: int = 0,
-                            speed_samples: int = 100, command: str | None = None) -> dict:
-    """Re-measure a digit diffusion checkpoint's scores on ``device`` and write them into its card.
-
-    ``weights`` is a ``NAME.pt`` written by :func:`train_ddpm_mnist`, with ``NAME.json``
-    beside it. Why: a GPU's floating point differs from a CPU's in the last bits,
-    and 50 sampling steps amplify that into slightly different samples, so scores
-    measured on the training GPU cannot be re-measured exactly by a CPU test.
-    After this, ``card["scores"]`` holds the numbers measured here (default: the
-    CPU); the training device's scores move to ``card["scores_training_device"]``
-    (kept from the first rescoring), and the training run's bits/dim (exact over
-    all ``T`` terms: seconds on a GPU, hours on one CPU thread) is kept as it was.
-    Returns the card.
-    """
-    from .. import pretrained
-    from ..utils import atomic_write
-
-    weights = Path(weights)
-    card_path = weights.with_suffix(".json")
-    if not card_path.is_file():
-        raise FileNotFoundError(f"weights need their card beside them: {card_path} does not exist")
-    card = json.loads(card_path.read_text(encoding="utf-8"))
-    model = pretrained.build(card).load_weights(str(weights)).to(device or "cpu").eval()
-    previous = card.get("scores", {})
-    scores = digit_diffusion_scores(model, n=n_eval, seed=seed, bits=False, speed_samples=speed_samples)
-    if "bits_per_dim" in previous:
-        scores["bits_per_dim"] = previous["bits_per_dim"]
-    card.setdefault("scores_training_device", previous)
-    card["scores"] = scores
-    card["scores_command"] = command or f"python tools/train_ddpm.py --rescore {weights}"
-    with atomic_write(card_path, "w") as handle:
-        json.dump(card, handle, indent=2, ensure_ascii=False)
-    return card
-
-
 __all__ = [
     "DDPM_MNIST_ARGUMENTS",
     "DDPM_MNIST_TRAINING",
     "DiffusionConfig",
     "DiffusionTrainer",
-    "digit_diffusion_scores",
-    "rescore_digit_diffusion",
     "deterministic_algorithms",
-    "train_ddpm_mnist",
     "train_diffusion",
 ]

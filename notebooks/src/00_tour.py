@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 00 · A tour of the course: data, degradations, and how to look at images
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/imgsynth-edu/imgsynth-edu/blob/main/notebooks/00_tour.ipynb)
+# {{COLAB_BADGE}}
 #
 # This course is about two ways of making images with neural networks. **Synthesis** makes an
 # image from nothing but noise (and perhaps a label): a generative adversarial network (GAN)
@@ -27,10 +27,10 @@
 # Setup: on Colab, install the course package (Colab's torch, numpy and ipywidgets are kept).
 import sys
 if "google.colab" in sys.modules:
-    %pip install --quiet "imgsynth-edu @ git+https://github.com/imgsynth-edu/imgsynth-edu"
+    %pip install --quiet "{{INSTALL_SPEC}}"
 %matplotlib inline
 import imgsynth_edu as ise
-print(ise.mode_banner())
+print(ise.mode_banner("00_tour"))
 device = ise.get_device()
 ise.seed_everything(0)
 
@@ -42,7 +42,8 @@ import torch
 from IPython.display import display
 
 from imgsynth_edu import data, viz
-from imgsynth_edu.widgets.tour import DEGRADATIONS, DegradationExplorer, degrade, working_copy
+from imgsynth_edu.widgets import DegradationExplorer, working_copy
+from imgsynth_edu.widgets.tour import DEGRADATIONS
 
 quick = ise.is_quick_mode()
 

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 01 · A GAN from scratch: the game, the right losses, and a toy you can watch
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/imgsynth-edu/imgsynth-edu/blob/main/notebooks/01_gan_from_scratch.ipynb)
+# {{COLAB_BADGE}}
 #
 # A generative adversarial network (GAN) learns to draw samples from a distribution it only
 # sees examples of. Two networks play a game: a **generator** turns random noise into samples,
@@ -24,10 +24,10 @@
 # Setup: on Colab, install the course package (Colab's torch, numpy and ipywidgets are kept).
 import sys
 if "google.colab" in sys.modules:
-    %pip install --quiet "imgsynth-edu @ git+https://github.com/imgsynth-edu/imgsynth-edu"
+    %pip install --quiet "{{INSTALL_SPEC}}"
 %matplotlib inline
 import imgsynth_edu as ise
-print(ise.mode_banner())
+print(ise.mode_banner("01_gan_from_scratch"))
 device = ise.get_device()
 ise.seed_everything(0)
 
@@ -40,9 +40,10 @@ import torch
 from IPython.display import display
 
 from imgsynth_edu import losses
-from imgsynth_edu.data.toy2d import grid_of_gaussians, plot_toy, ring_of_gaussians
+from imgsynth_edu.data.toy2d import grid_of_gaussians, ring_of_gaussians
 from imgsynth_edu.models.gan import MLPDiscriminator, MLPGenerator
 from imgsynth_edu.training.gan import GANTrainer
+from imgsynth_edu.viz import plot_toy
 from imgsynth_edu.widgets.gan import TrainingMonitor
 
 quick = ise.is_quick_mode()

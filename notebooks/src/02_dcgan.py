@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 02 · DCGAN: convolutional GANs on digits, latent walks, failure modes and scores
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/imgsynth-edu/imgsynth-edu/blob/main/notebooks/02_dcgan.ipynb)
+# {{COLAB_BADGE}}
 #
 # Lesson 01 played the GAN game on 2-D points. DCGAN (Radford, Metz & Chintala, 2016) made it work
 # on images with a handful of architecture rules: transposed convolutions to upsample, strided
@@ -30,10 +30,10 @@
 # Setup: on Colab, install the course package (Colab's torch, numpy and ipywidgets are kept).
 import sys
 if "google.colab" in sys.modules:
-    %pip install --quiet "imgsynth-edu @ git+https://github.com/imgsynth-edu/imgsynth-edu"
+    %pip install --quiet "{{INSTALL_SPEC}}"
 %matplotlib inline
 import imgsynth_edu as ise
-print(ise.mode_banner())
+print(ise.mode_banner("02_dcgan"))
 device = ise.get_device()
 ise.seed_everything(0)
 
@@ -46,7 +46,7 @@ from IPython.display import display
 
 from imgsynth_edu import pretrained, viz
 from imgsynth_edu.data import get_dataset, stack_dataset
-from imgsynth_edu.evaluate_gan import digit_gan_scores
+from imgsynth_edu.evaluation import digit_gan_scores
 from imgsynth_edu.models.gan import DCGANDiscriminator, DCGANGenerator
 from imgsynth_edu.training import Callback, GANTrainer
 from imgsynth_edu.widgets.gan import LatentExplorer, TrainingMonitor
@@ -244,7 +244,7 @@ plt.show()
 # 1. Train with `loss="non-saturating"`, `loss="hinge"` and `loss="wgan-gp", n_critic=5` (use
 #    `DCGANDiscriminator(..., batch_norm=False)` for WGAN-GP: its penalty is per sample), each with
 #    `spectral_norm=True` and without. Compare FID and the smallest digit share
-#    (`digit_gan_scores` in `imgsynth_edu.evaluate_gan`).
+#    (`digit_gan_scores` in `imgsynth_edu.evaluation`).
 # 2. Train with `ema_decay=0.999` and compare the scores of `trainer.generator` and `trainer.generator_ema`.
 # 3. Using the explorer, find a direction slider that changes the *style* (thickness, slant) but not the digit.
 #

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 03 · Conditional GANs: "draw me a 7" and "fill in this hole"
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/imgsynth-edu/imgsynth-edu/blob/main/notebooks/03_conditional_gan.ipynb)
+# {{COLAB_BADGE}}
 #
 # The GANs of lessons 01 and 02 draw *a* digit, but we cannot say *which*. Conditioning is
 # what turns a GAN into a tool: give both players an extra input `y` (a class label, or a
@@ -27,10 +27,10 @@
 # Setup: on Colab, install the course package (Colab's torch, numpy and ipywidgets are kept).
 import sys
 if "google.colab" in sys.modules:
-    %pip install --quiet "imgsynth-edu @ git+https://github.com/imgsynth-edu/imgsynth-edu"
+    %pip install --quiet "{{INSTALL_SPEC}}"
 %matplotlib inline
 import imgsynth_edu as ise
-print(ise.mode_banner())
+print(ise.mode_banner("03_conditional_gan"))
 device = ise.get_device()
 ise.seed_everything(0)
 
@@ -42,9 +42,11 @@ import torch
 from IPython.display import display
 
 from imgsynth_edu import pretrained, viz
+from imgsynth_edu.classical import inpaint_biharmonic
 from imgsynth_edu.data import get_dataset
-from imgsynth_edu.data.masks import InpaintingDataset, inpaint_biharmonic
-from imgsynth_edu.metrics.conditional import conditional_accuracy, evaluate_inpainting, hole_psnr, sample_per_class
+from imgsynth_edu.data.masks import InpaintingDataset
+from imgsynth_edu.evaluation import evaluate_inpainting
+from imgsynth_edu.metrics.conditional import conditional_accuracy, hole_psnr, sample_per_class
 from imgsynth_edu.models.cgan import (
     ConcatDiscriminator,
     ConditionalDCGANGenerator,

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 04 · Measuring quality: PSNR, SSIM, MS-SSIM, FID, KID, precision and recall
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/imgsynth-edu/imgsynth-edu/blob/main/notebooks/04_measuring_quality.ipynb)
+# {{COLAB_BADGE}}
 #
 # Every later lesson reports numbers. Super-resolution papers report PSNR and SSIM on the Y
 # channel; GAN papers report FID. Those numbers end up in your report, so they must be exactly
@@ -27,10 +27,10 @@
 # Setup: on Colab, install the course package (Colab's torch, numpy and ipywidgets are kept).
 import sys
 if "google.colab" in sys.modules:
-    %pip install --quiet "imgsynth-edu @ git+https://github.com/imgsynth-edu/imgsynth-edu"
+    %pip install --quiet "{{INSTALL_SPEC}}"
 %matplotlib inline
 import imgsynth_edu as ise
-print(ise.mode_banner())
+print(ise.mode_banner("04_measuring_quality"))
 device = ise.get_device()
 ise.seed_everything(0)
 
@@ -45,8 +45,9 @@ from IPython.display import display
 
 from imgsynth_edu import data, metrics, pretrained, viz
 from imgsynth_edu.metrics import distribution, image
-from imgsynth_edu.widgets.metrics import QualityPlayground, degrade, format_scores, scores
-from imgsynth_edu.widgets.tour import working_copy
+from imgsynth_edu.data import degrade
+from imgsynth_edu.widgets import working_copy
+from imgsynth_edu.widgets.metrics import QualityPlayground, format_scores, scores
 
 quick = ise.is_quick_mode()
 photo = working_copy(data.load_photo("astronaut"), 192)  # (1, 3, 192, 192) in [0, 1]

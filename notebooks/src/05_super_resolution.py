@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 05 · Single-image super-resolution: SRResNet, SRGAN, and how to measure them
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/imgsynth-edu/imgsynth-edu/blob/main/notebooks/05_super_resolution.ipynb)
+# {{COLAB_BADGE}}
 #
 # A phone photo zoomed 4× looks soft: each pixel has become a 4×4 block, and interpolation can
 # only *spread* the information that is there. A super-resolution (SR) network is trained on
@@ -28,10 +28,10 @@
 # Setup: on Colab, install the course package (Colab's torch, numpy and ipywidgets are kept).
 import sys
 if "google.colab" in sys.modules:
-    %pip install --quiet "imgsynth-edu @ git+https://github.com/imgsynth-edu/imgsynth-edu"
+    %pip install --quiet "{{INSTALL_SPEC}}"
 %matplotlib inline
 import imgsynth_edu as ise
-print(ise.mode_banner())
+print(ise.mode_banner("05_super_resolution"))
 device = ise.get_device()
 ise.seed_everything(0)
 
@@ -48,7 +48,8 @@ from imgsynth_edu.data.patches import PairedPatchDataset
 from imgsynth_edu.losses import l1_loss, srgan_generator_loss
 from imgsynth_edu.metrics import psnr, sr_metrics, ssim
 from imgsynth_edu.models.srresnet import SRGANDiscriminator, SRResNet, upscale_tiled
-from imgsynth_edu.training.sr import RestorationTrainer, SRGANTrainer, evaluate_sr
+from imgsynth_edu.evaluation import evaluate_sr
+from imgsynth_edu.training.sr import RestorationTrainer, SRGANTrainer
 from imgsynth_edu.widgets.sr import SRComparison
 
 quick = ise.is_quick_mode()

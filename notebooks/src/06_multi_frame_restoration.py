@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 06 · Multi-frame restoration: many shifted, noisy frames are better than one
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/imgsynth-edu/imgsynth-edu/blob/main/notebooks/06_multi_frame_restoration.ipynb)
+# {{COLAB_BADGE}}
 #
 # Your phone does not take one picture when you press the button: it takes a *burst* of
 # several frames in a fraction of a second, while your hand shakes a little, and merges them.
@@ -28,10 +28,10 @@
 # Setup: on Colab, install the course package (Colab's torch, numpy and ipywidgets are kept).
 import sys
 if "google.colab" in sys.modules:
-    %pip install --quiet "imgsynth-edu @ git+https://github.com/imgsynth-edu/imgsynth-edu"
+    %pip install --quiet "{{INSTALL_SPEC}}"
 %matplotlib inline
 import imgsynth_edu as ise
-print(ise.mode_banner())
+print(ise.mode_banner("06_multi_frame_restoration"))
 device = ise.get_device()
 ise.seed_everything(0)
 
@@ -44,11 +44,12 @@ import torch
 from IPython.display import Markdown, display
 
 from imgsynth_edu import pretrained, viz
-from imgsynth_edu.cli_burst import evaluate_burst
+from imgsynth_edu.classical import estimate_shifts, phase_correlation, robust_merge, shift_and_add
 from imgsynth_edu.data import bicubic_upscale, load_photo, photo_set
 from imgsynth_edu.data.bursts import DEFAULT_NOISE, BurstDataset, synthetic_burst
+from imgsynth_edu.evaluation import evaluate_burst
 from imgsynth_edu.metrics.image import sr_metrics
-from imgsynth_edu.models.burst import BurstSR, estimate_shifts, phase_correlation, robust_merge, shift_and_add
+from imgsynth_edu.models.burst import BurstSR
 from imgsynth_edu.training.sr import RestorationTrainer
 from imgsynth_edu.widgets.burst import BurstExplorer
 

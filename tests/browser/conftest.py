@@ -7,7 +7,7 @@ Every process started here is stopped here, by PID:
   download (``playwright install`` is not used). Every request to a host other
   than 127.0.0.1 is aborted, so no test can reach the network.
 * ``lab``: ``jupyter lab`` on 127.0.0.1 (a free port, no token), quick mode
-  (``IMGSYNTH_QUICK=1``), serving a *temporary copy* of ``notebooks/`` so the
+  (``IMGSYNTH_MODE=quick``), serving a *temporary copy* of ``notebooks/`` so the
   repository's notebooks are never modified, with its own settings, workspace,
   runtime and IPython folders. At the end its kernels are shut down, the server
   is terminated (then killed), and any child process left is killed by PID.
@@ -203,7 +203,7 @@ def lab(tmp_path_factory):
     port = free_port()
     env = dict(
         os.environ,
-        IMGSYNTH_QUICK="1",
+        IMGSYNTH_MODE="quick",
         JUPYTER_CONFIG_DIR=str(base / "config"),
         JUPYTER_RUNTIME_DIR=str(base / "runtime"),
         IPYTHONDIR=str(base / "ipython"),
