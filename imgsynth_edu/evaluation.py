@@ -21,17 +21,23 @@ and the lessons all call these functions.
   (MATLAB-like bicubic input rounded to 8 bits, Y channel, border crop). Card: ``srresnet-x4``.
 * **Bursts** - :func:`evaluate_burst`: bicubic, single-image SR, shift-and-add
   and a burst model on seeded synthetic bursts. Card: ``burst-x4``.
+* **Diffusion on digits** - :func:`digit_diffusion_scores`: the GAN protocols above
+  applied to a class-conditional diffusion model (unconditional and guided
+  samples, conditional accuracy), its bound in bits per dimension
+  (:func:`diffusion_bits_per_dim`) and its sampling speed
+  (:func:`diffusion_samples_per_second`). Card: ``ddpm-mnist``.
 
 Only numbers computed with the same protocol are comparable: FID depends on
 the feature network and the sample size, PSNR on the colour channel and the
 border crop (lesson 04).
 
-Lessons: ``02_dcgan.ipynb`` ... ``06_multi_frame_restoration.ipynb`` (each protocol where its model is).
+Lessons: ``02_dcgan.ipynb`` ... ``07_diffusion.ipynb`` (each protocol where its model is).
 """
 
 from __future__ import annotations
 
 import sys
+import time
 import warnings
 from collections.abc import Mapping
 
@@ -52,8 +58,12 @@ from .models.srresnet import upscale_tiled
 
 __all__ = [
     "BURST_METHODS",
+    "ClassBalanced",
     "RealDigits",
     "classifier_accuracy",
+    "diffusion_bits_per_dim",
+    "diffusion_samples_per_second",
+    "digit_diffusion_scores",
     "digit_gan_card_scores",
     "digit_gan_scores",
     "evaluate_burst",
@@ -362,3 +372,119 @@ def evaluate_burst(images: Mapping[str, torch.Tensor], model: nn.Module, frames:
         report[method] = {key: round(value / len(names), 4) for key, value in sums[method].items()}
     report["images"] = len(names)
     return report
+
+
+# ----------------------------------------------------------------------------
+# Diffusion on digits: the GAN protocols, the bound, the sampling speed
+# ----------------------------------------------------------------------------
+class ClassBalanced:
+    """A class-conditional model posing as an unconditional generator: ``n`` samples of classes 0..K-1 in turn.
+
+    ``digit_gan_scores(ClassBalanced(model))`` scores the *guided* samples of a
+    conditional model with the unconditional protocol (every digit equally often).
+    """
+
+    def __init__(self, model, num_classes: int = 10):
+        self.model = model
+        self.num_classes = num_classes
+
+    def sample(self, n: int, labels=None, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` samples with labels ``0, 1, ..., K-1, 0, 1, ...`` (``labels`` is ignored)."""
+        return self.model.sample(n, torch.arange(n) % self.num_classes, generator=generator)
+
+
+def diffusion_samples_per_second(model, n: int = 100, labels: torch.Tensor | None = None,
+                                 steps: int | None = None) -> float:
+    """Throughput of DDIM sampling: ``n`` samples in one batch, wall clock, after one warm-up call.
+
+    ``steps`` defaults to the model's ``sample_steps``. The number depends on the
+    machine: report it with the hardware (:func:`imgsynth_edu.cli.cards.hardware`).
+
+    Lesson: ``07_diffusion.ipynb`` (the cost of sampling).
+    """
+    check_positive_int(n, "n")
+    steps = model.sample_steps if steps is None else steps
+    on_gpu = next(model.parameters()).is_cuda
+    with torch.no_grad():
+        model.sample(min(n, 8), None if labels is None else labels[:8], sampler="ddim", steps=2)  # warm-up
+        if on_gpu:
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        model.sample(n, labels, generator=torch.Generator().manual_seed(0), sampler="ddim", steps=steps)
+        if on_gpu:
+            torch.cuda.synchronize()
+    return n / (time.perf_counter() - start)
+
+
+def diffusion_bits_per_dim(model, images: torch.Tensor, seed: int = 0, timesteps: int | None = None) -> dict:
+    """The variational bound of a digit diffusion model on ``images``, in bits per dimension, with its terms.
+
+    ``-log p(x_0) ≤ L_T + Σ_{t≥2} L_{t-1} + L_0`` (Ho et al. 2020, eq. 5), divided by
+    ``D·ln 2`` (``D = C·H·W``), unconditional (the null label). ``timesteps=None``:
+    the exact sum over all ``T`` terms; else an unbiased estimate from that many
+    uniformly sampled ``t`` per image (seeded by ``seed``).
+
+    Lesson: ``07_diffusion.ipynb`` (a GAN gives no such number).
+    """
+    check_images(images, "images")
+    start = time.perf_counter()
+    with torch.no_grad():
+        bound = model.bits_per_dim(images, timesteps=timesteps, generator=torch.Generator().manual_seed(seed))
+    bits = bound["bits_per_dim"]  # (N,)
+    return {
+        "mean": round(float(bits.mean()), 4),
+        "standard_error": round(float(bits.std() / len(bits) ** 0.5), 4),
+        "prior_L_T": round(float(bound["prior"].mean()), 6),
+        "diffusion_sum_L_t": round(float(bound["diffusion"].mean()), 4),
+        "decoder_L_0": round(float(bound["decoder"].mean()), 4),
+        "images": f"{len(images)} held-out mnist-5k digits, unconditional (null label)",
+        "terms": "exact sum over all T terms" if timesteps is None
+                 else f"unbiased estimate from {timesteps} uniformly sampled t per image",
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def digit_diffusion_scores(model, n: int = 1000, seed: int = 0, *, bits: bool = True,
+                           bits_timesteps: int | None = None, bits_images: int | None = None,
+                           speed_samples: int = 100) -> dict:
+    """Score a class-conditional digit diffusion model with the protocols of ``dcgan-mnist`` / ``cgan-mnist``.
+
+    * ``unconditional`` and ``guided``: :func:`digit_gan_scores` (FID, KID,
+      precision/recall with the bundled classifier's 128-d features; digit shares)
+      of ``n`` samples (seed ``seed``) against the 1,000 held-out ``mnist-5k``
+      digits. Unconditional: the null label (``labels=None``); guided: classes
+      ``0..9`` in turn (:class:`ClassBalanced`), with the model's ``guidance_scale``.
+    * ``conditional``: :func:`evaluate_class_conditional` (``n // 10`` per class):
+      conditional accuracy by the bundled classifier, FID/KID per class.
+    * ``bits_per_dim`` (unless ``bits=False``): :func:`diffusion_bits_per_dim` on
+      the held-out digits (``bits_images`` of them, default all; ``bits_timesteps``
+      as there).
+    * ``samples_per_second``: :func:`diffusion_samples_per_second` at the model's
+      ``sample_steps``, unconditional and guided, on the model's device.
+
+    Lesson: ``07_diffusion.ipynb``.
+    """
+    check_positive_int(n, "n")
+    model.eval()
+    real_images, real_labels = stack_dataset(get_dataset("mnist-5k", "test"))
+    scores = {"protocol": f"{n} samples (seed {seed}) vs the {len(real_images)} held-out mnist-5k digits, "
+                          "features of the bundled digit-classifier (imgsynth_edu.evaluation.digit_gan_scores)",
+              "sampler": f"{model.sampler}, {model.sample_steps} steps, eta {model.eta}",
+              "guidance_scale": model.guidance_scale}
+    scores["unconditional"] = digit_gan_scores(model, n=n, seed=seed, real_images=real_images)
+    scores["guided"] = digit_gan_scores(ClassBalanced(model, model.num_classes), n=n, seed=seed,
+                                        real_images=real_images)
+    with torch.no_grad():
+        scores["conditional"] = evaluate_class_conditional(model, real_images, real_labels,
+                                                           n_per_class=max(1, n // model.num_classes), seed=seed,
+                                                           num_classes=model.num_classes)
+    if bits:
+        held_out = real_images if bits_images is None else real_images[:bits_images]
+        scores["bits_per_dim"] = diffusion_bits_per_dim(model, held_out, seed, bits_timesteps)
+    guided_labels = torch.arange(speed_samples) % model.num_classes  # (speed_samples,)
+    scores["samples_per_second"] = {
+        "unconditional": round(diffusion_samples_per_second(model, speed_samples), 2),
+        "guided": round(diffusion_samples_per_second(model, speed_samples, guided_labels), 2),
+        "setting": f"DDIM {model.sample_steps} steps, batch {speed_samples}",
+    }
+    return scores

@@ -33,9 +33,9 @@ def test_python_dash_m_runs_the_same_command_line():
 def test_every_area_registers_its_commands():
     parser = cli.build_parser()
     commands = parser._subparsers._group_actions[0].choices
-    assert {"info", "train", "sample", "evaluate-gan", "upscale", "evaluate-sr", "evaluate-burst"} <= set(commands)
+    assert {"info", "train", "sample", "evaluate-gan", "evaluate-ddpm", "upscale", "evaluate-sr", "evaluate-burst"} <= set(commands)
     train = commands["train"]._subparsers._group_actions[0].choices
-    assert set(train) == {"classifier", "dcgan", "toy-gan", "cgan", "inpainting", "srresnet", "srgan", "burst"}
+    assert set(train) == {"classifier", "dcgan", "toy-gan", "cgan", "inpainting", "ddpm", "srresnet", "srgan", "burst"}
 
 
 def test_main_info(capsys, monkeypatch):

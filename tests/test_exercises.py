@@ -29,7 +29,7 @@ from imgsynth_edu.data import bicubic_downscale, crop_to_multiple
 from imgsynth_edu.exercises import ExerciseError
 
 REPO = Path(__file__).resolve().parents[1]
-LESSON_NUMBERS = ("00", "01", "02", "03", "04", "05", "06", "08")
+LESSON_NUMBERS = ("00", "01", "02", "03", "04", "05", "06", "07", "08")
 MODULES = {number: importlib.import_module(f"imgsynth_edu.exercises.lesson{number}") for number in LESSON_NUMBERS}
 ALL_EXERCISES = [(number, item) for number, module in MODULES.items() for item in module.EXERCISES]
 
@@ -434,6 +434,24 @@ WRONG_ANSWERS = [
     ("06", "fine_grid_positions", _positions_with(sign=1.0), "p + d_f"),
     ("06", "fine_grid_positions", _positions_with(half=0.0), "off by 1.5 fine pixels"),
     ("06", "skimage_shift", (0.5, -1.25), "course's convention"),
+    # lesson 07
+    ("07", "noisy_sample", lambda x0, t, e, a: _alpha_bar(a, t, x0) * x0 + (1 - _alpha_bar(a, t, x0)) * e, "variances"),
+    ("07", "noisy_sample", lambda x0, t, e, a: _alpha_bar(a, t - 1, x0).sqrt() * x0
+     + (1 - _alpha_bar(a, t - 1, x0)).sqrt() * e, "one step off"),
+    ("07", "noisy_sample", lambda x0, t, e, a: _alpha_bar(a, t, x0).sqrt() * x0 + (1 - _alpha_bar(a, t, x0).sqrt()) * e,
+     "not sum to 1"),
+    ("07", "noisy_sample", lambda x0, t, e, a: a[t].sqrt() * x0 + (1 - a[t]).sqrt() * e, "shape"),
+    ("07", "simple_loss", lambda d, x0, t, e, a: F.mse_loss(d(_noisy(x0, t, e, a), t), x0), "predicts the noise"),
+    ("07", "simple_loss", lambda d, x0, t, e, a: F.mse_loss(d(x0, t), e), "clean x_0"),
+    ("07", "simple_loss", lambda d, x0, t, e, a: ((d(_noisy(x0, t, e, a), t) - e) ** 2).sum(), "summed"),
+    ("07", "simple_loss", lambda d, x0, t, e, a: F.mse_loss(d(_noisy(x0, t, e, a), t), e).item(), "one number"),
+    ("07", "ddim_step", lambda xt, e, t, s, a: (xt - (1 - a[t]).sqrt() * e) / a[t].sqrt(), "predicted x_0"),
+    ("07", "ddim_step", lambda xt, e, t, s, a: a[s].sqrt() * (xt + (1 - a[t]).sqrt() * e) / a[t].sqrt()
+     + (1 - a[s]).sqrt() * e, "wrong sign"),
+    ("07", "ddim_step", lambda xt, e, t, s, a: a[s].sqrt() * (xt - (1 - a[t]).sqrt() * e) / a[t].sqrt(),
+     "direction to x_t"),
+    ("07", "guided_evaluations", 50, "*and*"),
+    ("07", "guided_evaluations", 1000, "jumps along 50"),
     # lesson 08
     ("08", "gradient_saliency", lambda m, x, c: _input_gradient(m, x, lambda out: out[torch.arange(len(x)), c]),
      "keeps the gradient's sign"),
@@ -450,6 +468,14 @@ WRONG_ANSWERS = [
     ("08", "passes_randomisation", _verdict_with(combine="or"), "pair 'same ranks'"),
     ("08", "passes_randomisation", _verdict_with(absolute=False), "pair 'negated and scaled'"),
 ]
+
+
+def _alpha_bar(alpha_bars, t, like):
+    return alpha_bars[t].view(-1, *([1] * (like.ndim - 1)))  # (N, 1, ...)
+
+
+def _noisy(x0, t, noise, alpha_bars):
+    return _alpha_bar(alpha_bars, t, x0).sqrt() * x0 + (1 - _alpha_bar(alpha_bars, t, x0)).sqrt() * noise
 
 
 @pytest.mark.parametrize(

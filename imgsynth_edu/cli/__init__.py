@@ -9,7 +9,7 @@ exit code). A command parses its options, calls the library (training loops,
 writes model files and cards through :mod:`.cards`; it holds no logic of its own.
 
     imgsynth-edu info                  what is installed, which device, quick mode
-    imgsynth-edu train WHAT --help     train a model (WHAT: dcgan, classifier, srresnet, ...)
+    imgsynth-edu train WHAT --help     train a model (WHAT: dcgan, classifier, ddpm, srresnet, ...)
     imgsynth-edu <command> --help      help for one command
     torchrun --nproc_per_node=N -m imgsynth_edu.cli train ...   the same training on N processes (DDP)
 
@@ -30,10 +30,10 @@ from ..data.download import DownloadError
 from ..losses import WeightsUnavailableError
 from ..metrics.inception import InceptionWeightsUnavailableError
 from ..training import distributed
-from . import burst, cards, cgan, classifier, export, gan, info, sr
+from . import burst, cards, cgan, classifier, diffusion, export, gan, info, sr
 
 #: The command modules, in the order their commands are listed.
-COMMAND_MODULES = [info, classifier, gan, cgan, sr, burst, export]
+COMMAND_MODULES = [info, classifier, gan, cgan, diffusion, sr, burst, export]
 
 #: What a command may raise for bad input or a missing resource: one line on stderr, exit status 2.
 EXPECTED_ERRORS = (ValueError, TypeError, KeyError, OSError, DatasetUnavailableError, DownloadError,

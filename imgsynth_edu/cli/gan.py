@@ -3,6 +3,7 @@
     imgsynth-edu train dcgan --data mnist-5k --steps 3000 --out dcgan-mnist.pt
     imgsynth-edu train toy-gan --toy ring --steps 2000 --out toy.pt
     imgsynth-edu sample --pretrained dcgan-mnist --n 64 --out grid.png
+    imgsynth-edu sample --pretrained ddpm-mnist --each-class --guidance-scale 2 --out grid.png
     imgsynth-edu evaluate-gan --pretrained dcgan-mnist --write-card
 
 ``train dcgan`` writes the generator's state dict (the EMA copy when
@@ -13,7 +14,11 @@ measures a digit generator as its card reports it
 precision/recall in the digit classifier's features, and every digit's share)
 and, with ``--write-card``, stores the scores in the card.
 
-Lessons: ``01_gan_from_scratch.ipynb``, ``02_dcgan.ipynb``.
+``sample`` draws from any generator with a ``sample`` method: a GAN, a
+class-conditional GAN (``--label``, ``--each-class``) or a diffusion model (also
+``--sampler``, ``--steps``, ``--guidance-scale``, ``--eta``: :mod:`.diffusion`).
+
+Lessons: ``01_gan_from_scratch.ipynb``, ``02_dcgan.ipynb``, ``07_diffusion.ipynb``.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from ..evaluation import digit_gan_card_scores
 from ..models.gan import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 from ..training.gan import GANTrainer
 from ..viz import make_grid
-from . import cards
+from . import cards, diffusion
 
 
 def register(commands, train_commands) -> None:
@@ -72,6 +77,11 @@ def register(commands, train_commands) -> None:
     cards.add_model_arguments(sample, default="dcgan-mnist")
     sample.add_argument("--n", type=int, default=64, help="number of images (default 64)")
     sample.add_argument("--seed", type=int, default=0)
+    labels = sample.add_mutually_exclusive_group()
+    labels.add_argument("--label", type=int, default=None, help="a class-conditional model: every sample of this class")
+    labels.add_argument("--each-class", action="store_true",
+                        help="a class-conditional model: classes 0, 1, ..., K-1 in turn")
+    diffusion.add_sampler_arguments(sample)
     sample.add_argument("--out", required=True, help="output image (.png)")
     cards.add_overwrite_argument(sample)
     sample.set_defaults(func=sample_grid)
@@ -163,10 +173,27 @@ def sample_grid(args) -> int:
     generator, _, label = cards.load_model(args, default="dcgan-mnist")
     if not hasattr(generator, "sample"):
         raise ValueError(f"{label!r} is not a generator (it has no sample method)")
-    images = generator.sample(args.n, generator=torch.Generator().manual_seed(args.seed))
+    options = diffusion.sampler_keywords(args, generator)
+    labels = _labels(args, generator, label)
+    with torch.no_grad():
+        images = generator.sample(args.n, labels, generator=torch.Generator().manual_seed(args.seed), **options)
     write_image(args.out, make_grid(images.cpu()))  # (C, H', W')
     print(f"wrote {args.out} ({args.n} samples)")
     return 0
+
+
+def _labels(args, generator, label: str) -> torch.Tensor | None:
+    """The class of each sample that ``--label`` / ``--each-class`` ask for (``None``: none asked)."""
+    if args.label is None and not args.each_class:
+        return None
+    num_classes = getattr(generator, "num_classes", None)
+    if not num_classes:
+        raise ValueError(f"--label / --each-class need a class-conditional model; {label!r} is not one")
+    if args.each_class:
+        return torch.arange(args.n) % num_classes  # (n,)
+    if not 0 <= args.label < num_classes:
+        raise ValueError(f"--label must be a class in [0, {num_classes}), got {args.label}")
+    return torch.full((args.n,), args.label, dtype=torch.long)  # (n,)
 
 
 def evaluate_gan(args) -> int:

@@ -7,7 +7,9 @@
   :class:`InpaintingGenerator`, :class:`PatchDiscriminator` (lesson 03);
 * :mod:`.classifier` - :class:`DigitClassifier`, the judge and feature network for digits (lesson 04);
 * :mod:`.srresnet` - :class:`SRResNet`, :class:`SRGANDiscriminator`, :func:`upscale_tiled` (lesson 05);
-* :mod:`.burst` - :class:`BurstSR`, the learned burst restorer (lesson 06).
+* :mod:`.burst` - :class:`BurstSR`, the learned burst restorer (lesson 06);
+* :mod:`.diffusion` - DDPM/DDIM: noise schedules, :class:`MLPDenoiser` / :class:`UNetDenoiser`,
+  the simple loss, samplers, classifier-free guidance, the bound in bits/dim (lesson 07).
 
 Training loops are in :mod:`imgsynth_edu.training`, non-learned restoration in
 :mod:`imgsynth_edu.classical`, model files in :mod:`imgsynth_edu.pretrained`.

@@ -5,6 +5,7 @@
 * :mod:`.sr` - :class:`RestorationTrainer` (super-resolution, bursts) and its
   :class:`RestorationConfig`; :class:`SRGANTrainer`;
 * :mod:`.classifier` - :func:`train_classifier`, the digit classifier's loop;
+* :mod:`.diffusion` - :class:`DiffusionTrainer` (DDPM/DDIM denoisers, EMA) and its :class:`DiffusionConfig`;
 * :mod:`.common` - what they share: :func:`configure`, checkpoints with exact resume, callbacks.
 
 Training imports no metrics: how well a model does is measured in :mod:`imgsynth_edu.evaluation`.
@@ -13,12 +14,15 @@ Training imports no metrics: how well a model does is measured in :mod:`imgsynth
 from .cgan import ClassConditionalTask, InpaintingTask
 from .classifier import train_classifier
 from .common import Callback, History, configure, load_training_state, save_training_state
+from .diffusion import DiffusionConfig, DiffusionTrainer, train_diffusion
 from .gan import GANConfig, GANTask, GANTrainer, PreviewCallback, UnconditionalTask, train_gan
 from .sr import RestorationConfig, RestorationTrainer, SRGANTrainer, train_restorer
 
 __all__ = [
     "Callback",
     "ClassConditionalTask",
+    "DiffusionConfig",
+    "DiffusionTrainer",
     "GANConfig",
     "GANTask",
     "GANTrainer",
@@ -33,6 +37,7 @@ __all__ = [
     "load_training_state",
     "save_training_state",
     "train_classifier",
+    "train_diffusion",
     "train_gan",
     "train_restorer",
 ]
