@@ -47,13 +47,17 @@ def register(commands, train_commands) -> None:
     dcgan.add_argument("--out", required=True, help="output .pt path (a .json card is written beside it)")
     dcgan.set_defaults(func=train_dcgan)
 
-    toy = train_commands.add_parser("toy-gan", help="train the 2-D toy GAN (lesson 01) on a ring or grid of Gaussians")
+    toy = train_commands.add_parser("toy-gan", help="train the 2-D toy GAN (lesson 01) on a ring or grid of Gaussians; "
+                                                    "writes NAME.pt + NAME.json (card with the modes over training)")
     toy.add_argument("--toy", choices=["ring", "grid"], default="ring")
     toy.add_argument("--steps", type=int, default=2000)
+    toy.add_argument("--record-every", type=int, default=500, help="score the generator every N steps (default 500)")
+    toy.add_argument("--hidden", type=int, default=64, help="units in each of the 3 hidden layers of G and D")
     toy.add_argument("--loss", default="non-saturating")
     toy.add_argument("--lr", type=float, default=1e-3)
     toy.add_argument("--seed", type=int, default=0)
-    toy.add_argument("--out", required=True, help="output .pt path of the generator's state dict")
+    toy.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    toy.add_argument("--out", required=True, help="output .pt path (a .json card is written beside it)")
     toy.set_defaults(func=train_toy)
 
     sample = commands.add_parser("sample", help="sample a grid of images from a generator")
@@ -139,23 +143,20 @@ def train_dcgan(args) -> int:
 
 
 def train_toy(args) -> int:
-    from . import seed_everything
-    from .data.toy2d import grid_of_gaussians, ring_of_gaussians
-    from .models.gan import MLPDiscriminator, MLPGenerator
-    from .training.gan import GANTrainer
-    from .utils import save_state_dict
+    from .training.toy import record_toy_run, write_toy_checkpoint
 
-    seed_everything(args.seed)
-    toy = ring_of_gaussians() if args.toy == "ring" else grid_of_gaussians()
-    data = toy.sample(20_000, torch.Generator().manual_seed(args.seed))
-    generator, discriminator = MLPGenerator(2, (2,)), MLPDiscriminator((2,))
-    trainer = GANTrainer(generator, discriminator, data, loss=args.loss, steps=args.steps, batch_size=256,
-                         lr_g=args.lr, lr_d=args.lr, seed=args.seed, device="cpu")
-    trainer.fit()
-    save_state_dict(generator.state_dict(), args.out)
-    scores = toy.evaluate(generator.sample(2500, generator=torch.Generator().manual_seed(args.seed + 1)))
-    print(f"{toy.name}: {scores['modes_covered']}/{scores['n_modes']} modes covered, "
-          f"{scores['high_quality']:.1%} high-quality samples; wrote {args.out}")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    if out.suffix != ".pt":
+        raise ValueError(f"--out must end in .pt, got {args.out!r}")
+    record = record_toy_run(args.toy, steps=args.steps, record_every=min(args.record_every, args.steps), seed=args.seed,
+                            hidden=args.hidden, lr=args.lr, loss=args.loss)
+    command = _command(args, ["toy", "steps", "record-every", "hidden", "loss", "lr", "seed", "threads", "out"])
+    write_toy_checkpoint(record, out, command)
+    last = record["history"][-1]
+    print(f"{args.toy}: {last['modes_covered']}/{last['n_modes']} modes covered, {last['high_quality']:.1%} "
+          f"high-quality samples after {last['step']} steps; wrote {out} and {out.with_suffix('.json')}")
     return 0
 
 

@@ -63,3 +63,6 @@ def test_train_toy(tmp_path, capsys):
     assert "modes covered" in capsys.readouterr().out
     state = torch.load(out, weights_only=True)
     assert any(key.startswith("net.") for key in state)
+    card = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    assert card["command"].startswith("imgsynth-edu train toy-gan --toy ring --steps 5")
+    assert [record["step"] for record in card["history"]] == [5]

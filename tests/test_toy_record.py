@@ -8,9 +8,15 @@ import pytest
 import torch
 
 from imgsynth_edu import pretrained
+from imgsynth_edu.cli import main
 from imgsynth_edu.data.toy2d import grid_of_gaussians
 from imgsynth_edu.models.gan import MLPGenerator
-from imgsynth_edu.training.toy import main, record_toy_run, score_toy_generator, toy_distribution
+from imgsynth_edu.training.toy import (
+    record_toy_run,
+    score_toy_generator,
+    toy_distribution,
+    write_toy_checkpoint,
+)
 
 
 def test_record_toy_run_scores_the_ema_generator_at_every_record():
@@ -24,16 +30,17 @@ def test_record_toy_run_scores_the_ema_generator_at_every_record():
 
 def test_the_command_writes_a_checkpoint_that_the_registry_can_rebuild(tmp_path, capsys):
     out = tmp_path / "toy-grid-test.pt"
-    assert main(["--toy", "grid", "--steps", "60", "--record-every", "30", "--hidden", "16", "--out", str(out)]) == 0
+    assert main(["train", "toy-gan", "--toy", "grid", "--steps", "60", "--record-every", "30", "--hidden", "16",
+                 "--out", str(out)]) == 0
     card = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
-    assert card["command"].startswith("python -m imgsynth_edu.training.toy --toy grid --steps 60")
+    assert card["command"].startswith("imgsynth-edu train toy-gan --toy grid --steps 60 --record-every 30 --hidden 16")
     assert [h["step"] for h in card["history"]] == [30, 60]
     generator = pretrained.build(card)
     generator.load_weights(str(out))
     scores = score_toy_generator(generator, grid_of_gaussians())
     assert scores["modes_covered"] == card["scores"]["modes_covered"]
     assert scores["high_quality"] == pytest.approx(card["scores"]["high_quality"], abs=1e-4)
-    assert "wrote" in capsys.readouterr().out
+    assert "modes covered" in capsys.readouterr().out
 
 
 def test_record_toy_run_bad_input():
@@ -41,8 +48,8 @@ def test_record_toy_run_bad_input():
         record_toy_run("hexagon", steps=10)
     with pytest.raises(ValueError, match="record_every"):
         record_toy_run("ring", steps=10, record_every=0)
-    with pytest.raises(ValueError, match="--out must end in .pt"):
-        main(["--toy", "ring", "--steps", "2", "--record-every", "1", "--hidden", "4", "--out", "toy.json"])
+    with pytest.raises(ValueError, match="out must end in .pt"):
+        write_toy_checkpoint(record_toy_run("ring", steps=2, record_every=1, hidden=4), "toy.json", "a command")
 
 
 @pytest.mark.skipif("toy-grid-gan" not in pretrained.available(), reason="toy-grid-gan not bundled")

@@ -6,12 +6,12 @@ lesson's quick mode allows. :func:`record_toy_run` trains the toy GAN with the
 one loop of :mod:`imgsynth_edu.training.gan` and scores its generator every
 ``record_every`` steps (modes covered, share of high-quality samples; Metz et
 al. 2017, Srivastava et al. 2017), so a lesson can show a finished run *and*
-how it got there. ``python -m imgsynth_edu.training.toy`` writes the result as
-a bundled checkpoint (``NAME.pt`` + card ``NAME.json``, see
+how it got there. ``imgsynth-edu train toy-gan`` writes the result as a
+bundled checkpoint (``NAME.pt`` + card ``NAME.json``, see
 :mod:`imgsynth_edu.pretrained`) whose card holds the exact command and that
 history::
 
-    python -m imgsynth_edu.training.toy --toy grid --steps 20000 \\
+    imgsynth-edu train toy-gan --toy grid --steps 20000 --record-every 1000 --hidden 128 \\
         --out imgsynth_edu/pretrained/weights/toy-grid-gan.pt
 
 The defaults are lesson 01's settings: MLPs of 3 hidden layers of 64 units, a
@@ -25,11 +25,9 @@ Lesson: ``01_gan_from_scratch.ipynb``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
@@ -129,33 +127,4 @@ def write_toy_checkpoint(record: dict, out: str | os.PathLike, command: str) -> 
     return out
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--toy", choices=TOYS, default="grid")
-    parser.add_argument("--steps", type=int, default=20000)
-    parser.add_argument("--record-every", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--hidden", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    parser.add_argument("--out", required=True, help="output .pt path (its .json card is written beside it)")
-    args = parser.parse_args(argv)
-    if Path(args.out).suffix != ".pt":
-        raise ValueError(f"--out must end in .pt (its card .json is written beside it), got {args.out!r}")
-    torch.set_num_threads(args.threads)
-    record = record_toy_run(args.toy, steps=args.steps, record_every=args.record_every, seed=args.seed,
-                            hidden=args.hidden, lr=args.lr)
-    command = (f"python -m imgsynth_edu.training.toy --toy {args.toy} --steps {args.steps} "
-               f"--record-every {args.record_every} --seed {args.seed} --hidden {args.hidden} --lr {args.lr} "
-               f"--threads {args.threads} --out {args.out}")
-    out = write_toy_checkpoint(record, args.out, command)
-    last = record["history"][-1]
-    print(f"wrote {out} and its card: {last['modes_covered']}/{last['n_modes']} modes, "
-          f"{last['high_quality']:.1%} high quality after {last['step']} steps ({record['wall_time_s']:.0f} s)")
-    return 0
-
-
 __all__ = ["SCORE_SAMPLES", "TOYS", "record_toy_run", "score_toy_generator", "toy_distribution", "write_toy_checkpoint"]
-
-if __name__ == "__main__":
-    sys.exit(main())
