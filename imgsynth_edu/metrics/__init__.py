@@ -2,22 +2,25 @@
 
 * :mod:`.image` - full-reference metrics for restoration: :func:`psnr`,
   :func:`ssim`, :func:`ms_ssim`, :func:`rgb_to_y`, :func:`sr_metrics`.
+* :mod:`.niqe` - a no-reference measure of how natural a picture looks:
+  :func:`niqe` (Mittal et al. 2013), with the authors' bundled pristine model.
 * :mod:`.distribution` - metrics for generators on features:
   :func:`frechet_distance`, :func:`fid`, :func:`kid`, :func:`precision_recall`,
   and the streaming :class:`FeatureStatistics` / :func:`compute_statistics`.
 * :mod:`.conditional` - conditional generation: :func:`conditional_accuracy`,
-  per-class FID/KID, PSNR/SSIM inside an inpainting hole.
+  per-class scores, PSNR/SSIM inside an inpainting hole.
 * :mod:`.inception` - :class:`InceptionFeatures`, the FID InceptionV3 (pytorch-fid's
   weights, downloaded and checksum-verified on first use). For digits, use the bundled
   classifier instead: ``pretrained.load("digit-classifier").features``.
+
+A metric compares images or features; a *protocol* (which images, which
+model, which seeds: the numbers on a card) is in :mod:`imgsynth_edu.evaluation`.
 
 Lesson: ``04_measuring_quality.ipynb``.
 """
 
 from .conditional import (
     conditional_accuracy,
-    evaluate_class_conditional,
-    evaluate_inpainting,
     hole_psnr,
     hole_sharpness,
     hole_ssim,
@@ -37,6 +40,7 @@ from .distribution import (
 )
 from .image import MS_SSIM_WEIGHTS, ms_ssim, psnr, rgb_to_y, sr_metrics, ssim
 from .inception import FIDInceptionV3, InceptionFeatures, InceptionWeightsUnavailableError
+from .niqe import niqe
 
 __all__ = [
     "MS_SSIM_WEIGHTS",
@@ -46,8 +50,6 @@ __all__ = [
     "InceptionWeightsUnavailableError",
     "compute_statistics",
     "conditional_accuracy",
-    "evaluate_class_conditional",
-    "evaluate_inpainting",
     "extract_features",
     "fid",
     "fid_bias_curve",
@@ -58,6 +60,7 @@ __all__ = [
     "hole_ssim",
     "kid",
     "ms_ssim",
+    "niqe",
     "per_class_scores",
     "precision_recall",
     "psnr",

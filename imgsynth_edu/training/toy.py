@@ -6,7 +6,7 @@ lesson's quick mode allows. :func:`record_toy_run` trains the toy GAN with the
 one loop of :mod:`imgsynth_edu.training.gan` and scores its generator every
 ``record_every`` steps (modes covered, share of high-quality samples; Metz et
 al. 2017, Srivastava et al. 2017), so a lesson can show a finished run *and*
-how it got there. ``imgsynth-edu train toy-gan`` writes the result as a
+how it got there. ``imgsynth-edu train toy-gan`` (:mod:`imgsynth_edu.cli.gan`) writes the result as a
 bundled checkpoint (``NAME.pt`` + card ``NAME.json``, see
 :mod:`imgsynth_edu.pretrained`) whose card holds the exact command and that
 history::
@@ -25,15 +25,15 @@ Lesson: ``01_gan_from_scratch.ipynb``.
 
 from __future__ import annotations
 
-import json
-import os
-import platform
 import time
-from pathlib import Path
 
 import torch
 
 from .._checks import check_choice, check_positive_int
+from ..data.toy2d import grid_of_gaussians, ring_of_gaussians
+from ..models.gan import MLPDiscriminator, MLPGenerator
+from ..utils import seed_everything
+from .gan import GANTrainer
 
 #: The two toys, by the name used on the command line and in cards.
 TOYS = ("ring", "grid")
@@ -44,8 +44,6 @@ SCORE_SAMPLES = 2500
 
 def toy_distribution(name: str):
     """``"ring"`` -> the 8-Gaussians ring, ``"grid"`` -> the 25-Gaussians grid (default σ = 0.05)."""
-    from ..data.toy2d import grid_of_gaussians, ring_of_gaussians
-
     check_choice(name, "toy", set(TOYS))
     return ring_of_gaussians() if name == "ring" else grid_of_gaussians()
 
@@ -68,10 +66,6 @@ def record_toy_run(toy: str = "grid", steps: int = 20000, record_every: int = 10
 
     Lesson: ``01_gan_from_scratch.ipynb``.
     """
-    from ..models.gan import MLPDiscriminator, MLPGenerator
-    from ..utils import seed_everything
-    from .gan import GANTrainer
-
     distribution = toy_distribution(toy)
     check_positive_int(steps, "steps")
     check_positive_int(record_every, "record_every")
@@ -93,38 +87,4 @@ def record_toy_run(toy: str = "grid", steps: int = 20000, record_every: int = 10
             "wall_time_s": round(time.perf_counter() - start, 1)}
 
 
-def write_toy_checkpoint(record: dict, out: str | os.PathLike, command: str) -> Path:
-    """Save a :func:`record_toy_run` result as a bundled checkpoint: ``out`` (.pt) and its card (.json)."""
-    from ..utils import atomic_write, save_state_dict
-
-    out = Path(out)
-    if out.suffix != ".pt":
-        raise ValueError(f"out must end in .pt, got {str(out)!r}")
-    generator, config = record["generator"], record["config"]
-    save_state_dict({k: v.detach().cpu() for k, v in generator.state_dict().items()}, out)
-    final = score_toy_generator(generator, toy_distribution(config["toy"]))
-    card = {
-        "name": out.stem,
-        "description": f"2-D toy GAN generator (MLP, 3 hidden layers of {config['hidden']}) trained on the "
-                       f"{toy_distribution(config['toy']).name} with the {config['loss']} loss (EMA weights)",
-        "architecture": "imgsynth_edu.models.gan.MLPGenerator",
-        "arguments": {"latent_dim": 2, "data_shape": [2], "hidden_dim": config["hidden"], "n_hidden": 3},
-        "data": f"20,000 points of the {toy_distribution(config['toy']).name} (sigma 0.05), drawn with seed 1",
-        "command": command,
-        "steps": config["steps"],
-        "wall_time_s": record["wall_time_s"],
-        "hardware": f"CPU {platform.machine()}, {torch.get_num_threads()} torch thread(s)",
-        "torch": torch.__version__,
-        "training": config,
-        "scores": {"modes_covered": final["modes_covered"], "n_modes": final["n_modes"],
-                   "high_quality": round(final["high_quality"], 4), "n_samples": SCORE_SAMPLES, "sample_seed": 2,
-                   "protocol": "imgsynth_edu.training.toy.score_toy_generator: a sample is high quality within "
-                               "3 sigma of a mode; a mode is covered by >= 0.8 % of the samples"},
-        "history": record["history"],
-    }
-    with atomic_write(out.with_suffix(".json"), "w") as handle:
-        json.dump(card, handle, indent=2, ensure_ascii=False)
-    return out
-
-
-__all__ = ["SCORE_SAMPLES", "TOYS", "record_toy_run", "score_toy_generator", "toy_distribution", "write_toy_checkpoint"]
+__all__ = ["SCORE_SAMPLES", "TOYS", "record_toy_run", "score_toy_generator", "toy_distribution"]

@@ -32,8 +32,10 @@ import ipywidgets as widgets
 import torch
 
 from .._checks import check_images
+from ..data.degradations import bicubic_downscale, bicubic_upscale, crop_to_multiple
 from ..metrics import psnr, ssim
-from .tour import to_png
+from ..models.srresnet import upscale_tiled
+from ..viz import compare, image_to_png
 
 GROUND_TRUTH = "ground truth"
 _MIN_ZOOM = 16  # SSIM's 11-pixel window must fit
@@ -143,9 +145,6 @@ class SRComparison:
         cls, ground_truth: torch.Tensor, scale: int, models: Mapping[str, torch.nn.Module], *, tile: int = 128, **kwargs
     ) -> SRComparison:
         """Downscale ``ground_truth`` (MATLAB-like bicubic), restore it with bicubic and each model, compare."""
-        from ..data.degradations import bicubic_downscale, bicubic_upscale, crop_to_multiple
-        from ..models.srresnet import upscale_tiled
-
         truth = crop_to_multiple(_as_batch(ground_truth, "ground_truth"), scale)  # 1×C×H×W
         low_res = bicubic_downscale(truth, scale)  # -> 1×C×(H/s)×(W/s)
         results = {"bicubic": bicubic_upscale(low_res, scale)}
@@ -207,9 +206,9 @@ class SRComparison:
 
     def update(self) -> None:
         """Redraw the view, the two zooms and the caption from the controls."""
-        self.images["view"].value = to_png(self.composite())
-        self.images["zoom_left"].value = to_png(self._zoom(self.results[self.controls["left"].value]))
-        self.images["zoom_right"].value = to_png(self._zoom(self.results[self.controls["right"].value]))
+        self.images["view"].value = image_to_png(self.composite())
+        self.images["zoom_left"].value = image_to_png(self._zoom(self.results[self.controls["left"].value]))
+        self.images["zoom_right"].value = image_to_png(self._zoom(self.results[self.controls["right"].value]))
         self.caption.value = self.caption_text()
 
     def _on_change(self, change) -> None:
@@ -223,8 +222,6 @@ class SRComparison:
     # -- static ----------------------------------------------------------------
     def static_figure(self, size: float = 3.0):
         """Every method and the ground truth side by side, the zoom region enlarged, with its scores."""
-        from ..viz import compare
-
         top, left, zoom = self.zoom_region()
         scores = self.scores()
         images = {name: image[0] for name, image in self.results.items()}

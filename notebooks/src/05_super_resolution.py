@@ -48,7 +48,8 @@ from imgsynth_edu.data.patches import PairedPatchDataset
 from imgsynth_edu.losses import l1_loss, srgan_generator_loss
 from imgsynth_edu.metrics import psnr, sr_metrics, ssim
 from imgsynth_edu.models.srresnet import SRGANDiscriminator, SRResNet, upscale_tiled
-from imgsynth_edu.training.sr import RestorationTrainer, SRGANTrainer, evaluate_sr
+from imgsynth_edu.evaluation import evaluate_sr
+from imgsynth_edu.training.sr import RestorationTrainer, SRGANTrainer
 from imgsynth_edu.widgets.sr import SRComparison
 
 quick = ise.is_quick_mode()
