@@ -313,9 +313,9 @@ ise.claim("under Poisson noise (50 photons for white) the noise grows with brigh
                    f"(theory √(px): {np.sqrt(5):.1f} and {np.sqrt(40):.1f})")
 
 # %% [markdown]
-# ## 5 · Exercises
+# ## Exercises
 #
-# Four short exercises on images as tensors and on PSNR, then two about what PSNR sees.
+# Four short exercises on images as tensors and on PSNR.
 #
 # Each exercise is followed by a check cell: it prints `✓ … correct` when your answer is right, stops with a message that names the mistake when it is not, and says `not attempted yet` while the stub is untouched. A solution is folded under each check.
 
