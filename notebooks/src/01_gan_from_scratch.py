@@ -189,7 +189,7 @@ for _ in range(100):  # discriminator only: it learns to reject the untrained ge
     probe.discriminator_step(probe.batches.next())
 z = torch.randn(512, 2)
 fake_scores = probe.discriminator(probe.generator(z))
-mean_d_fake = float(torch.sigmoid(fake_scores).mean())
+mean_d_fake = torch.sigmoid(fake_scores.detach()).mean().item()  # a number to print: no gradient needed
 print(f"mean D(G(z)) after training D alone: {mean_d_fake:.3f}")
 gradient_norms = {}
 for name, loss_fn in [("saturating", losses.g_loss_saturating), ("non-saturating", losses.g_loss_non_saturating)]:

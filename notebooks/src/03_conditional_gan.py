@@ -123,8 +123,10 @@ print(inspect.getsource(ProjectionDiscriminator.forward))
 # a 7 scores 100%. So we also report FID **per class** (lesson 04) on the model card.
 #
 # We train the same generator against each discriminator, with the same seed, data and steps,
-# long enough for both to learn the label, and measure the conditional accuracy along the way
-# (on 20 samples per class in quick mode, 50 in full mode).
+# long enough for both to learn the label (1,000 steps in quick mode, 3,000 in full mode; small
+# networks of width 16, batches of 32, both learning rates $10^{-3}$ as in lesson 02), and measure
+# the conditional accuracy five times along the way (on 20 samples per class in quick mode, 50 in
+# full mode).
 
 # %%
 from imgsynth_edu.training import Callback
@@ -142,7 +144,7 @@ class AccuracyTracker(Callback):
             self.records.append((step, conditional_accuracy(images.to(device), labels, judge)["accuracy"]))
 
 
-steps = ise.quick_or_full(CGAN_QUICK_STEPS, CGAN_FULL_STEPS)
+steps = ise.quick_or_full(1000, 3000)
 trackers = {}
 for name, discriminator_class in [("concatenation", ConcatDiscriminator), ("projection", ProjectionDiscriminator)]:
     ise.seed_everything(0)
@@ -150,7 +152,8 @@ for name, discriminator_class in [("concatenation", ConcatDiscriminator), ("proj
     trackers[name] = AccuracyTracker(every=steps // 5, n_per_class=ise.quick_or_full(20, 50))
     trainer = GANTrainer(generator, discriminator_class(base_channels=16), train_digits,
                          task=ClassConditionalTask.for_generator(generator), loss="non-saturating", steps=steps,
-                         batch_size=32, lr_g=CGAN_LR, lr_d=CGAN_LR, device=device, callbacks=[trackers[name]])
+                         batch_size=32, lr_g=1e-3, lr_d=1e-3, device=device, progress=False,
+                         callbacks=[trackers[name]])
     trainer.fit()
 
 fig, ax = plt.subplots(figsize=(5.5, 3.2))
@@ -165,6 +168,20 @@ plt.show()
 final = {name: tracker.records[-1][1] for name, tracker in trackers.items()}
 for name, tracker in trackers.items():
     print(f"{name:14s} accuracy over training: " + ", ".join(f"{a:.0%}" for _, a in tracker.records))
+
+# %% [markdown]
+# What the measurement shows, checked below: **both** discriminators teach the generator the
+# label, far above chance, and the **projection** discriminator teaches it faster: its accuracy,
+# averaged over the five measurements of the run, is the higher one, as Miyato & Koyama report.
+
+# %%
+mean_accuracy = {name: sum(a for _, a in tracker.records) / len(tracker.records) for name, tracker in trackers.items()}
+ise.claim("both discriminators teach the label: each generator's final conditional accuracy is at least 60 % (chance: 10 %)",
+          min(final.values()) >= 0.6,
+          measured=", ".join(f"{name} {a:.0%}" for name, a in final.items()) + f" after {steps} steps")
+ise.claim("projection teaches it faster: its conditional accuracy, averaged over the run, is higher than concatenation's",
+          mean_accuracy["projection"] > mean_accuracy["concatenation"],
+          measured=f"projection {mean_accuracy['projection']:.0%}, concatenation {mean_accuracy['concatenation']:.0%}")
 
 # %% [markdown]
 # The bundled `cgan-mnist` was trained with the projection discriminator by the command on its
@@ -186,6 +203,9 @@ cgan = pretrained.load("cgan-mnist", device=device)
 images, labels = sample_per_class(cgan, n_per_class=1000 // 10 if not quick else 30, seed=1)
 live = conditional_accuracy(images.to(device), labels, judge)
 print(f"measured here, again: conditional accuracy {live['accuracy']:.1%} on {len(labels)} samples")
+ise.claim("cgan-mnist obeys the label: the classifier names the requested digit in at least 90 % of fresh samples",
+          live["accuracy"] >= 0.9, measured=f"{live['accuracy']:.1%} on {len(labels)} samples (card: "
+          f"{scores['conditional_accuracy']:.1%} on {10 * scores['n_per_class']})")
 viz.show_grid(images.view(10, -1, 1, 28, 28)[:, :10].transpose(0, 1).reshape(-1, 1, 28, 28), nrow=10,
               title="cgan-mnist: column k asks for digit k, rows are different noise")
 plt.show()
