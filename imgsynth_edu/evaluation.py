@@ -51,7 +51,13 @@ from .data import get_dataset, stack_dataset
 from .data.bursts import synthetic_burst
 from .data.degradations import bicubic_downscale, bicubic_upscale, crop_to_multiple
 from .data.masks import InpaintingDataset
-from .metrics.conditional import conditional_accuracy, hole_psnr, hole_ssim, sample_per_class
+from .metrics.conditional import (
+    conditional_accuracy,
+    hole_psnr,
+    hole_sharpness,
+    hole_ssim,
+    sample_per_class,
+)
 from .metrics.distribution import extract_features, fid, kid, precision_recall
 from .metrics.image import sr_metrics
 from .models.srresnet import upscale_tiled
@@ -231,8 +237,9 @@ def evaluate_inpainting(
     (:class:`~imgsynth_edu.data.masks.InpaintingDataset` with ``seed``), filled by
     ``model(masked, masks)`` and by the biharmonic baseline,
     :func:`~imgsynth_edu.classical.inpaint_biharmonic`, and scored inside the
-    hole with :func:`hole_psnr` and :func:`hole_ssim`. Returns
-    ``{kind: {"model": {...}, "biharmonic": {...}, "margin": {...}}}``.
+    hole with :func:`hole_psnr`, :func:`hole_ssim` and :func:`hole_sharpness` (also measured on
+    the true images, ``"truth"``, the sharpness a fill should have). Returns
+    ``{kind: {"model": {...}, "biharmonic": {...}, "truth": {...}, "margin": {...}}}``.
 
     Lesson: ``03_conditional_gan.ipynb``.
     """
@@ -247,7 +254,9 @@ def evaluate_inpainting(
         scores = {}
         for name, images in (("model", filled), ("biharmonic", baseline)):
             scores[name] = {"hole_psnr": round(float(hole_psnr(images, targets, masks)), 3),
-                            "hole_ssim": round(float(hole_ssim(images, targets, masks)), 4)}
+                            "hole_ssim": round(float(hole_ssim(images, targets, masks)), 4),
+                            "hole_sharpness": round(hole_sharpness(images, masks), 4)}
+        scores["truth"] = {"hole_sharpness": round(hole_sharpness(targets, masks), 4)}
         scores["margin"] = {metric: round(scores["model"][metric] - scores["biharmonic"][metric], 4)
                             for metric in ("hole_psnr", "hole_ssim")}
         scores["n_images"] = len(targets)

@@ -93,17 +93,17 @@ SPEC: tuple[WidgetSpec, ...] = (
         widget="TrainingMonitor",
         cell="monitor = TrainingMonitor(trainer, every=steps // 4, toy=ring)",
         steps=(
-            Step("snapshot", 1, caption=r"snapshot 1: samples at step \d+ \(latest: step 500\)"),
-            Step("train 200 more", None, caption=r"step 700 \(non-saturating loss\)", timeout=300),
+            Step("snapshot", 1, caption=r"snapshot 1: samples at step \d+ \(latest: step 2000\)"),
+            Step("train 200 more", None, caption=r"step 2200 \(non-saturating loss\)", timeout=300),
         ),
     ),
     WidgetSpec(
         notebook="02_dcgan.ipynb",
         widget="TrainingMonitor",
-        cell="monitor = TrainingMonitor(trainer, every=steps // 3, zoom=2)",
+        cell="monitor = TrainingMonitor(trainer, every=steps // 4, zoom=2)",
         steps=(
-            Step("snapshot", 1, caption=r"snapshot 1: samples at step \d+ \(latest: step 60\)"),
-            Step("train 200 more", None, caption=r"step 260 \(non-saturating loss\)", timeout=300),
+            Step("snapshot", 1, caption=r"snapshot 1: samples at step \d+ \(latest: step 800\)"),
+            Step("train 200 more", None, caption=r"step 1000 \(non-saturating loss\)", timeout=300),
         ),
     ),
     WidgetSpec(
