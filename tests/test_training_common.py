@@ -89,3 +89,48 @@ def test_history_records_every_logged_value():
         history.on_step_end(None, step, {"d_loss": torch.tensor(d), "g_loss": g})
     assert history.steps == [0, 1]
     assert history.values == {"d_loss": [1.0, 0.5], "g_loss": [2.0, 1.5]}
+
+
+class _RunsCodeWhenUnpickled:
+    """What a crafted "checkpoint" holds: unpickling it calls ``Path.touch(marker)``."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import pathlib
+
+        return (pathlib.Path.touch, (pathlib.Path(self.marker),))
+
+
+def test_a_crafted_pickle_runs_no_code_and_the_error_names_the_file(tmp_path):
+    marker = tmp_path / "code-ran"
+    model, optimizer = _model_and_optimizer()
+    crafted = {"step": 1, "modules": {"model": model.state_dict()}, "optimizers": {}, "rng": {},
+               "extra": {"payload": _RunsCodeWhenUnpickled(marker)}}
+    path = tmp_path / "shared-by-a-classmate.ckpt"
+    torch.save(crafted, path)
+    with pytest.raises(ValueError, match=r"shared-by-a-classmate\.ckpt.*weights_only=True, so nothing in it was run"):
+        load_training_state(path, {"model": model}, {"opt": optimizer})
+    assert not marker.exists(), "loading the checkpoint ran the code inside it"
+
+
+def test_a_real_checkpoint_holds_only_what_weights_only_loading_accepts(tmp_path):
+    model, optimizer = _model_and_optimizer()
+    np.random.seed(3)
+    np.random.randn()  # leave a cached gaussian in NumPy's state: it must survive too
+    path = save_training_state(tmp_path / "s.ckpt", 2, {"model": model}, {"opt": optimizer},
+                               {"data": torch.Generator().manual_seed(0)}, extra={"config": {"betas": (0.5, 0.999)}})
+    expected = np.random.randn(3)
+    torch.load(path, weights_only=True)  # raises if anything but tensors and plain containers was saved
+    np.random.seed(0)
+    load_training_state(path, {"model": model}, {"opt": optimizer}, {"data": torch.Generator()})
+    assert np.array_equal(np.random.randn(3), expected)
+
+
+def test_a_file_that_is_not_a_training_checkpoint_is_refused(tmp_path):
+    model, optimizer = _model_and_optimizer()
+    path = tmp_path / "weights-only.pt"
+    torch.save(model.state_dict(), path)  # a model file, not a training state
+    with pytest.raises(ValueError, match=r"weights-only\.pt.*not a training checkpoint"):
+        load_training_state(path, {"model": model}, {"opt": optimizer})

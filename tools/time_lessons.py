@@ -16,6 +16,8 @@ separate file (for runs on another machine, merged later with ``--merge``).
 
 The lesson's banner and its "Time:" line (``{{LESSON_TIME}}``, filled in by
 ``tools/notebook.py``) read this file: rebuild the notebooks after recording.
+``--readme`` rewrites the table of times in README.md (between the
+``<!-- lesson-times -->`` markers) from it; a test checks that they agree.
 """
 
 from __future__ import annotations
@@ -86,6 +88,35 @@ def merge(source: Path, target: Path) -> None:
                 record(target, lesson, mode, key, run["hardware"], run["seconds"])
 
 
+README = REPO / "README.md"
+README_START, README_END = "<!-- lesson-times:start -->", "<!-- lesson-times:end -->"
+
+
+def readme_table(times: dict) -> str:
+    """The README's table of measured lesson times (markdown), from ``lesson_times.json``'s content."""
+    from imgsynth_edu.utils import format_duration
+
+    def cell(runs: dict, key: str) -> str:
+        run = runs.get(key)
+        return f"{format_duration(run['seconds'])} ({run['hardware']})" if run else "not measured"
+
+    rows = ["| lesson | quick mode, CPU | full mode, CPU | full mode, GPU |", "|---|---|---|---|"]
+    for lesson, modes in sorted(times.get("lessons", {}).items()):
+        rows.append(f"| `{lesson}` | {cell(modes.get('quick', {}), 'cpu')} | {cell(modes.get('full', {}), 'cpu')} "
+                    f"| {cell(modes.get('full', {}), 'gpu')} |")
+    return "\n".join(rows)
+
+
+def write_readme_table(times_path: Path = TIMES, readme: Path = README) -> None:
+    text = readme.read_text(encoding="utf-8")
+    if README_START not in text or README_END not in text:
+        raise ValueError(f"{readme.name} lacks the markers {README_START} ... {README_END}")
+    before, rest = text.split(README_START, 1)
+    _, after = rest.split(README_END, 1)
+    table = readme_table(json.loads(times_path.read_text(encoding="utf-8")))
+    readme.write_text(f"{before}{README_START}\n{table}\n{README_END}{after}", encoding="utf-8")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path)
@@ -95,9 +126,13 @@ def main(argv=None) -> int:
     parser.add_argument("--record-to", type=Path, default=TIMES, help=f"JSON to record into (default {TIMES.name})")
     parser.add_argument("--keep-executed", type=Path, help="write each executed notebook into this folder")
     parser.add_argument("--merge", type=Path, help="merge the runs of this JSON into --record-to, then stop")
+    parser.add_argument("--readme", action="store_true", help="rewrite README.md's table of times, then stop")
     args = parser.parse_args(argv)
     if args.merge:
         merge(args.merge, args.record_to)
+        return 0
+    if args.readme:
+        write_readme_table()
         return 0
     if not args.mode or not args.notebooks:
         parser.error("--mode and at least one notebook are required (or --merge FILE)")

@@ -23,10 +23,17 @@ from ..utils import atomic_write
 
 
 def rng_state(generators: Mapping[str, torch.Generator] | None = None) -> dict:
-    """Snapshot of every random number generator the training touches."""
+    """Snapshot of every random number generator the training touches.
+
+    Only tensors, numbers, strings, lists and tuples, so that the checkpoint
+    loads with ``torch.load(..., weights_only=True)``: NumPy's state array is
+    stored as a list of ints.
+    """
+    name, keys, position, has_gauss, cached_gaussian = np.random.get_state()
     state = {
         "python": random.getstate(),
-        "numpy": np.random.get_state(),
+        "numpy": {"bit_generator": str(name), "keys": [int(key) for key in keys], "position": int(position),
+                  "has_gauss": int(has_gauss), "cached_gaussian": float(cached_gaussian)},
         "torch": torch.get_rng_state(),
         "generators": {name: g.get_state() for name, g in (generators or {}).items()},
     }
@@ -38,7 +45,9 @@ def rng_state(generators: Mapping[str, torch.Generator] | None = None) -> dict:
 def set_rng_state(state: dict, generators: Mapping[str, torch.Generator] | None = None) -> None:
     """Restore what :func:`rng_state` captured."""
     random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    numpy_state = state["numpy"]
+    np.random.set_state((numpy_state["bit_generator"], np.array(numpy_state["keys"], dtype=np.uint32),
+                         numpy_state["position"], numpy_state["has_gauss"], numpy_state["cached_gaussian"]))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -59,8 +68,9 @@ def save_training_state(
     """Write a full training checkpoint atomically (never a half-written file).
 
     Holds every module's and optimizer's ``state_dict``, the ``step``, all RNG
-    states and ``extra`` (e.g. the loss history). Uses ``torch.save`` with
-    plain containers, so it can be loaded back with :func:`load_training_state`.
+    states and ``extra`` (e.g. the loss history). Only tensors and plain
+    containers of numbers and strings (``extra`` too), so that
+    :func:`load_training_state` can load it with ``weights_only=True``.
     """
     payload = {
         "step": int(step),
@@ -83,18 +93,25 @@ def load_training_state(
 ) -> tuple[int, dict]:
     """Restore a checkpoint written by :func:`save_training_state`; returns ``(step, extra)``.
 
-    The RNG states hold NumPy arrays and Python tuples, so this file is loaded
-    with ``weights_only=False``: load only training checkpoints you wrote
-    yourself. (Model checkpoints for sharing are plain state dicts loaded with
-    ``weights_only=True``; see :mod:`imgsynth_edu.pretrained`.)
+    Loaded with ``weights_only=True``: a training checkpoint is a file that
+    students and instructors hand each other, and unpickling an arbitrary file
+    can run any code. A file holding anything but tensors and plain containers
+    is refused, with an error that names it, and nothing in it runs.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"resume path {str(path)!r} does not exist")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=False)
+        payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
-        raise ValueError(f"resume checkpoint {str(path)!r} is corrupt or not a checkpoint: {error}") from error
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(
+            f"resume checkpoint {str(path)!r} is not a training checkpoint written by imgsynth-edu, or is corrupt "
+            f"(it was loaded with weights_only=True, so nothing in it was run): {reason}"
+        ) from error
+    if not isinstance(payload, dict) or not {"step", "modules", "optimizers", "rng"} <= set(payload):
+        raise ValueError(f"resume checkpoint {str(path)!r} is not a training checkpoint written by imgsynth-edu "
+                         f"(expected a dict with step, modules, optimizers and rng)")
     missing = set(modules) - set(payload.get("modules", {}))
     if missing:
         raise ValueError(f"checkpoint {str(path)!r} lacks modules {sorted(missing)}")
