@@ -38,6 +38,7 @@ import torch
 from .._checks import check_choice, check_images
 from ..data import add_gaussian_noise, gaussian_blur, jpeg_compress, load_photo, photo_names
 from ..metrics import ms_ssim, psnr, ssim
+from ..viz import identical_at_8_bits, psnr_text
 from .tour import to_png, working_copy
 
 #: The controls' (label, minimum, maximum, step, neutral value), in the order they are applied.
@@ -82,18 +83,22 @@ def degrade(image: torch.Tensor, blur=0.0, noise=0.0, jpeg=0, shift=0, brightnes
 
 
 def scores(degraded: torch.Tensor, original: torch.Tensor) -> dict[str, float]:
-    """PSNR (dB), SSIM and MS-SSIM of ``degraded`` against ``original`` (MS-SSIM needs ≥ 161 px)."""
+    """PSNR (dB), SSIM and MS-SSIM of ``degraded`` against ``original`` (MS-SSIM needs ≥ 161 px).
+
+    ``"identical"`` says whether no 8-bit pixel changed (:func:`~imgsynth_edu.viz.identical_at_8_bits`).
+    """
     return {
         "psnr": float(psnr(degraded, original)),
         "ssim": float(ssim(degraded, original)),
         "ms_ssim": float(ms_ssim(degraded, original)),
+        "identical": identical_at_8_bits(degraded, original),
     }
 
 
 def format_scores(values: dict[str, float]) -> str:
-    """``PSNR 27.31 dB | SSIM 0.8123 | MS-SSIM 0.9512`` (``∞`` for identical images)."""
-    psnr_text = "∞" if math.isinf(values["psnr"]) else f"{values['psnr']:.2f} dB"
-    return f"PSNR {psnr_text} | SSIM {values['ssim']:.4f} | MS-SSIM {values['ms_ssim']:.4f}"
+    """``PSNR 27.31 dB | SSIM 0.8123 | MS-SSIM 0.9512``; ``PSNR ∞ (identical)`` when no 8-bit pixel changed."""
+    text = psnr_text(values["psnr"], values.get("identical", False))
+    return f"PSNR {text} | SSIM {values['ssim']:.4f} | MS-SSIM {values['ms_ssim']:.4f}"
 
 
 class QualityPlayground:
@@ -194,9 +199,9 @@ class QualityPlayground:
         for ax, (title, settings) in zip(axes.flat, examples):
             result = self.render(photo, **settings)
             values = result["scores"]
-            psnr_text = "∞" if math.isinf(values["psnr"]) else f"{values['psnr']:.1f} dB"
+            score_text = psnr_text(values["psnr"], values["identical"], decimals=1)
             ax.imshow(to_numpy_image(result["degraded"]), interpolation="nearest")
-            ax.set_title(f"{title}\nPSNR {psnr_text}  SSIM {values['ssim']:.3f}\nMS-SSIM {values['ms_ssim']:.3f}",
+            ax.set_title(f"{title}\nPSNR {score_text}  SSIM {values['ssim']:.3f}\nMS-SSIM {values['ms_ssim']:.3f}",
                          fontsize=9)
         for ax in axes.flat:
             ax.set_xticks([])
