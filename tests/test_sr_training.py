@@ -178,3 +178,45 @@ def test_evaluate_sr_bicubic_model_scores_like_bicubic():
     assert only_bicubic["bicubic"]["psnr_y"] == pytest.approx(result["bicubic"]["psnr_y"])
     with pytest.raises(ValueError, match="images"):
         evaluate_sr(None, {}, 2)
+
+
+def test_srgan_weight_average_follows_the_generator_and_resumes_exactly(patches, tmp_path):
+    def make(seed):
+        torch.manual_seed(seed)
+        return SRResNet(scale=2, num_blocks=1, channels=8), SRGANDiscriminator(base_channels=4)
+
+    generator, discriminator = make(0)
+    initial = {name: tensor.clone() for name, tensor in generator.state_dict().items()}
+    trainer = SRGANTrainer(generator, discriminator, patches, batch_size=2, device="cpu", progress=False,
+                           average_decay=0.5)
+    assert set(trainer.modules()) == {"model", "discriminator", "average"}
+    _assert_same_weights(trainer.average, generator)  # θ̄ starts at θ
+    trainer.fit(1)
+    # after one step: θ̄ = 0.5·θ_0 + 0.5·θ_1, for every weight
+    for name, averaged in trainer.average.named_parameters():
+        current = dict(generator.named_parameters())[name]
+        torch.testing.assert_close(averaged, 0.5 * initial[name] + 0.5 * current.detach())
+    assert not any(p.requires_grad for p in trainer.average.parameters())
+
+    straight = SRGANTrainer(*make(0), patches, batch_size=2, device="cpu", progress=False, average_decay=0.9)
+    straight.fit(4)
+    first = SRGANTrainer(*make(0), patches, batch_size=2, device="cpu", progress=False, average_decay=0.9,
+                         checkpoint_path=tmp_path / "gan.pt")
+    first.fit(2)
+    resumed = SRGANTrainer(*make(5), patches, batch_size=2, device="cpu", progress=False, average_decay=0.9,
+                           checkpoint_path=tmp_path / "gan.pt")
+    resumed.fit(4, resume=True)
+    _assert_same_weights(straight.average, resumed.average)
+    for bad in (-0.1, 1.0, True, "0.9"):
+        with pytest.raises(ValueError, match="average_decay"):
+            SRGANTrainer(*make(0), patches, device="cpu", progress=False, average_decay=bad)
+
+
+def test_evaluate_sr_can_skip_the_baseline():
+    smooth = torch.nn.functional.avg_pool2d(torch.rand(1, 3, 40, 48, generator=torch.Generator().manual_seed(0)), 5, 1, 2)[0]
+    model = SRResNet(scale=2, num_blocks=1, channels=8, bicubic_skip=True)
+    result = evaluate_sr(model, {"smooth": smooth}, 2, tile=16, baseline=False)
+    assert "bicubic" not in result and "bicubic" not in result["images"][0]
+    assert result["model"]["psnr_y"] == pytest.approx(evaluate_sr(model, {"smooth": smooth}, 2, tile=16)["model"]["psnr_y"])
+    with pytest.raises(ValueError, match="nothing to score"):
+        evaluate_sr(None, {"smooth": smooth}, 2, baseline=False)

@@ -6,6 +6,8 @@ change a control (found by its ``description`` label, a button by its text)
 and say what must change on screen:
 
 * ``"image"``: the bytes behind an ``<img>`` of the widget differ;
+* ``"every image"``: the bytes behind *each* ``<img>`` of the widget differ
+  (a picture and a plot that must both follow the control);
 * ``"caption"``: the widget's text outside its controls differs;
 * ``caption``: optionally, a regular expression the caption must then match,
   or a function returning text the caption must contain exactly (computed with
@@ -165,6 +167,17 @@ SPEC: tuple[WidgetSpec, ...] = (
             Step("zoom x", 10, caption=r"at \(x=10, y=\d+\)"),
             Step("zoom y", 20, caption=r"at \(x=10, y=20\)"),
             Step("zoom size", 32, caption=r"zoom 32×32 at \(x=10, y=20\)"),
+        ),
+    ),
+    WidgetSpec(
+        notebook="05_super_resolution.ipynb",
+        widget="NetworkInterpolation",
+        cell="display(interpolation.widget)",
+        steps=(  # the restored picture and the point on the measured curve both move with α
+            Step("α (SRResNet → SRGAN)", 1.0, changes=("every image", "caption"),
+                 caption=r"α = 1\.00: Y-PSNR \d+\.\d\d dB, NIQE \d+\.\d\d"),
+            Step("α (SRResNet → SRGAN)", 0.5, changes=("every image", "caption"),
+                 caption=r"α = 0\.50: Y-PSNR \d+\.\d\d dB, NIQE \d+\.\d\d"),
         ),
     ),
     WidgetSpec(
