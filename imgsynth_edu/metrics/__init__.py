@@ -2,6 +2,8 @@
 
 * :mod:`.image` - full-reference metrics for restoration: :func:`psnr`,
   :func:`ssim`, :func:`ms_ssim`, :func:`rgb_to_y`, :func:`sr_metrics`.
+* :mod:`.niqe` - a no-reference measure of how natural a picture looks:
+  :func:`niqe` (Mittal et al. 2013), with the authors' bundled pristine model.
 * :mod:`.distribution` - metrics for generators on features:
   :func:`frechet_distance`, :func:`fid`, :func:`kid`, :func:`precision_recall`,
   and the streaming :class:`FeatureStatistics` / :func:`compute_statistics`.
@@ -36,6 +38,7 @@ from .distribution import (
 )
 from .image import MS_SSIM_WEIGHTS, ms_ssim, psnr, rgb_to_y, sr_metrics, ssim
 from .inception import FIDInceptionV3, InceptionFeatures, InceptionWeightsUnavailableError
+from .niqe import niqe
 
 __all__ = [
     "MS_SSIM_WEIGHTS",
@@ -56,6 +59,7 @@ __all__ = [
     "hole_ssim",
     "kid",
     "ms_ssim",
+    "niqe",
     "per_class_scores",
     "precision_recall",
     "psnr",

@@ -172,6 +172,11 @@ def _ssim_per_channel(
     one batched, separable (rows then columns) convolution with no padding,
     so only windows that lie wholly inside the image count: the "valid"
     region of scikit-image and pytorch-msssim.
+
+    Speed: the two depthwise convolutions are most of the work. On the CPU they
+    run on channels-last memory (``N×H×W×5C``: the 5C maps of a pixel side by
+    side), where oneDNN's depthwise kernel is about 3× faster than on the default
+    ``N×5C×H×W`` layout; the values are the same, only their order in memory changes.
     """
     n, c, height, width = pred.shape
     # Variances and covariance do not change when a constant is subtracted, but
@@ -180,12 +185,14 @@ def _ssim_per_channel(
     target_offset = target.mean(dim=(2, 3), keepdim=True)  # (N, C, 1, 1)
     x, y = pred - pred_offset, target - target_offset
     stack = torch.cat([x, y, x * x, y * y, x * y], dim=1)  # (N, 5C, H, W)
+    if stack.device.type == "cpu":
+        stack = stack.contiguous(memory_format=torch.channels_last)  # same shape, pixels' maps adjacent
     k = window.numel()
     rows = window.view(1, 1, 1, k).expand(5 * c, 1, 1, k)  # one depthwise filter per map
     columns = window.view(1, 1, k, 1).expand(5 * c, 1, k, 1)
     filtered = F.conv2d(stack, rows, groups=5 * c)  # (N, 5C, H, W-K+1)
     filtered = F.conv2d(filtered, columns, groups=5 * c)  # (N, 5C, H-K+1, W-K+1)
-    filtered = filtered.view(n, 5, c, height - k + 1, width - k + 1)
+    filtered = filtered.unflatten(1, (5, c))  # (N, 5, C, H', W')
     mu_x, mu_y, xx, yy, xy = filtered.unbind(dim=1)  # each (N, C, H', W')
     sigma_x2 = xx - mu_x * mu_x  # local variance σx²
     sigma_y2 = yy - mu_y * mu_y

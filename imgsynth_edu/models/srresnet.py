@@ -223,7 +223,14 @@ def receptive_field_radius(model: nn.Module) -> int:
     after an upsampling stage add ``(k - 1) / 2`` output pixels, i.e. a
     fraction of a low-resolution pixel. We count every convolution as if it ran
     at low resolution, which overestimates slightly: a safe tile overlap.
+
+    A model with no ``nn.Conv2d`` to count (an ONNX Runtime session,
+    :class:`imgsynth_edu.export.OnnxUpscaler`) states its radius in an int
+    attribute ``receptive_field_radius``, which is returned as it is.
     """
+    declared = getattr(model, "receptive_field_radius", None)
+    if isinstance(declared, int) and not isinstance(declared, bool):
+        return declared
     radius = 2 if getattr(model, "bicubic_skip", False) else 0  # bicubic reads 2 pixels each side
     for module in model.modules():
         if isinstance(module, nn.Conv2d):
