@@ -31,6 +31,16 @@ from .utils import save_state_dict
 
 SCORE_KEYS = ("psnr_y", "ssim_y", "psnr_rgb")
 
+#: What each SRGAN content loss is, and when to use it (written on the card).
+CONTENT_NOTES = {
+    "vgg54": "VGG54 (Ledig et al. 2017, eq. 5): MSE between ImageNet-VGG19 relu5_4 features; the paper's choice, "
+             "needs the VGG19 weights (downloaded once, 548 MB)",
+    "vgg22": "VGG22 (Ledig et al. 2017): MSE between ImageNet-VGG19 relu2_2 features; needs the VGG19 weights",
+    "l1": "L1 between output and truth, pixel by pixel: works offline, with no pretrained network (the paper's "
+          "VGG54 needs ImageNet-VGG19 weights); the paper's 'SRGAN-MSE' variant with EDSR's L1 for the MSE",
+    "mse": "MSE between output and truth: the paper's 'SRGAN-MSE' variant, works offline",
+}
+
 
 def register(commands, train_commands) -> None:
     # ---- train srresnet ----------------------------------------------------
@@ -313,6 +323,7 @@ def run_train_srgan(args) -> int:
         "arguments": init_card["arguments"],
         "data": f"as {init_card.get('name')!r}: " + str(init_card.get("data", "")),
         "initialised_from": init_card.get("name"),
+        "content_loss": CONTENT_NOTES[args.content],
         "training": {"batch_size": args.batch_size, "patch_size": args.patch_size, "lr": args.lr,
                      "content": args.content, "adversarial_weight": args.adversarial_weight,
                      "d_channels": args.d_channels, "optimizer": "Adam(0.9, 0.999) for both networks",
