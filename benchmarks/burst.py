@@ -31,9 +31,10 @@ from _common import best_time, cpu_name
 from skimage.registration import phase_cross_correlation
 
 from imgsynth_edu import pretrained
+from imgsynth_edu.classical import estimate_shifts, robust_merge, shift_and_add
 from imgsynth_edu.data.bursts import synthetic_burst
 from imgsynth_edu.data.photos import load_photo
-from imgsynth_edu.models.burst import BurstSR, estimate_shifts, robust_merge, shift_and_add
+from imgsynth_edu.models.burst import BurstSR
 from imgsynth_edu.utils import atomic_write
 
 RESULTS = Path(__file__).resolve().parent / "results" / "burst.json"

@@ -114,8 +114,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from . import pretrained
 from ._checks import check_choice, check_images, check_positive_int
 from .data.degradations import bicubic_downscale, crop_to_multiple, cubic_kernel
+from .data.patches import PairedPatchDataset
+from .data.photos import load_photo, photo_set
+from .evaluation import evaluate_sr
+from .models.burst import BurstSR
 from .models.srresnet import receptive_field_radius
 from .utils import atomic_write
 
@@ -235,7 +240,6 @@ class _ExportableRestorer(nn.Module):
 
 def _restorer_scale(model, channels: int) -> int:
     """Run ``model`` on a small probe and return its integer scale, or say why it is not a restorer."""
-    from .models.burst import BurstSR
 
     if isinstance(model, BurstSR):
         raise ValueError(
@@ -266,7 +270,6 @@ def _restorer_scale(model, channels: int) -> int:
 
 def _held_out_input(scale: int, photo: str = VERIFY_PHOTO) -> torch.Tensor:
     """The held-out ``photo``, shrunk ×1/scale (MATLAB bicubic): ``1×3×h×w``, as the SR protocol's input."""
-    from .data.photos import load_photo
 
     high_res = crop_to_multiple(load_photo(photo), scale)[None]  # 1×3×H×W, multiples of scale
     return bicubic_downscale(high_res, scale)  # -> 1×3×(H/s)×(W/s)
@@ -493,8 +496,6 @@ class PatchCalibrationReader:
 
     def __init__(self, input_name: str, scale: int, *, count: int = 64, patch_size: int = 128,
                  batch_size: int = 8, seed: int = 0):
-        from .data.patches import PairedPatchDataset
-        from .data.photos import photo_set
 
         for value, name in ((count, "count"), (patch_size, "patch_size"), (batch_size, "batch_size")):
             check_positive_int(value, name)
@@ -654,7 +655,6 @@ def export_pretrained(
 
     Lesson: ``05_super_resolution.ipynb`` (scaling down: export and int8).
     """
-    from . import pretrained
 
     path = _check_onnx_path(path, "path", must_exist=False)
     model = pretrained.load(name)
@@ -677,9 +677,6 @@ def held_out_psnr(engines: Mapping[str, object], scale: int) -> dict:
 
     Lesson: ``05_super_resolution.ipynb`` (scaling down: export and int8).
     """
-    from .data.photos import photo_set
-    from .training.sr import evaluate_sr
-
     photos = photo_set("test")
     result = {}
     for label, engine in engines.items():

@@ -6,8 +6,13 @@ paper it comes from, so a lesson can put formula and code side by side.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
+
+from ._checks import check_pair
 
 # ============================================================================
 # Adversarial losses (GAN lessons 01-03)
@@ -167,23 +172,13 @@ def adversarial_losses(name: str):
 # Lesson: ``05_super_resolution.ipynb``.
 
 
-def _check_pair(prediction: torch.Tensor, target: torch.Tensor) -> None:
-    for name, value in (("prediction", prediction), ("target", target)):
-        if not isinstance(value, torch.Tensor) or not value.is_floating_point():
-            raise TypeError(f"{name} must be a floating-point tensor, got {type(value).__name__}")
-    if prediction.shape != target.shape:
-        raise ValueError(
-            f"prediction and target must have the same shape, got {tuple(prediction.shape)} and {tuple(target.shape)}"
-        )
-
-
 def l1_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean absolute error ``L1 = mean |ŷ - y|`` (EDSR, Lim et al. 2017, §4.2, trains with it).
 
     Less sensitive to outliers than MSE and, in practice, converges to a
     higher PSNR than training on MSE itself (Zhao et al. 2017).
     """
-    _check_pair(prediction, target)
+    check_pair(prediction, target, ("prediction", "target"))
     return (prediction - target).abs().mean()
 
 
@@ -193,7 +188,7 @@ def mse_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     Minimising it maximises PSNR ``= 10 log10(1 / MSE)``; its minimiser is the
     conditional *mean* of the plausible answers, hence the blur.
     """
-    _check_pair(prediction, target)
+    check_pair(prediction, target, ("prediction", "target"))
     return ((prediction - target) ** 2).mean()
 
 
@@ -221,9 +216,6 @@ def vgg19_weights_path(download: bool = True):
     :class:`WeightsUnavailableError` naming the URL, the folder to put the file
     in by hand, and the alternatives.
     """
-    import os
-    from pathlib import Path
-
     url, prefix = VGG19_URL, VGG19_SHA256_PREFIX
     target = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
     if target.is_file():
@@ -296,7 +288,7 @@ class VGGPerceptualLoss(torch.nn.Module):
         return self.features((images - self.mean) / self.std) * self.feature_scale
 
     def forward(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        _check_pair(prediction, target)
+        check_pair(prediction, target, ("prediction", "target"))
         return ((self.feature_map(prediction) - self.feature_map(target)) ** 2).mean()
 
 

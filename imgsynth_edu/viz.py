@@ -1,23 +1,30 @@
-"""Pictures: image grids, side-by-side comparisons, zoom insets, training curves.
+"""Pictures: image grids, side-by-side comparisons, zoom insets, training curves, the 2-D toy, PNG bytes.
 
 All functions take images as ``float32`` tensors in ``[0, 1]`` (``C×H×W`` or
 ``N×C×H×W``) and return a matplotlib ``Figure`` (so a notebook shows it and a
 script can ``fig.savefig(...)``). Nothing here changes the pixels it shows:
 images outside ``[0, 1]`` are refused, not clipped.
 
+For widgets, which show pictures as PNG bytes: :func:`image_to_png` (a tensor)
+and :func:`figure_to_png` (a matplotlib figure), the one place for each. To
+write an image *file*, use :func:`imgsynth_edu.data.image_io.write_image`.
+
 Lesson: every notebook; first in ``00_tour.ipynb``.
 """
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from PIL import Image
 
 from ._checks import check_images
+from .data.toy2d import ToyDistribution
 
 
 def to_numpy_image(image: torch.Tensor) -> np.ndarray:
@@ -169,3 +176,77 @@ def plot_curves(
     if fig is not None:
         fig.tight_layout()
     return fig if fig is not None else ax.figure
+
+
+def plot_toy(distribution: ToyDistribution, samples: torch.Tensor | None = None, discriminator=None,
+             ax=None, title: str | None = None, n_real: int = 1000, extent: float | None = None):
+    """Real points (grey), generated points (orange) and D's decision surface ``sigmoid(D(x))`` (shaded).
+
+    ``distribution`` is a 2-D toy of :mod:`imgsynth_edu.data.toy2d`;
+    ``discriminator`` is any callable ``(M, 2) -> (M,)`` logits. Returns the figure.
+
+    Lesson: ``01_gan_from_scratch.ipynb``.
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(4, 4))
+    else:
+        fig = ax.figure
+    if extent is None:
+        extent = float(distribution.centers.abs().max()) + 1.0
+    if discriminator is not None:
+        axis = torch.linspace(-extent, extent, 80)
+        yy, xx = torch.meshgrid(axis, axis, indexing="ij")
+        grid = torch.stack([xx.flatten(), yy.flatten()], dim=1)  # (80², 2)
+        with torch.no_grad():
+            device = next(discriminator.parameters()).device if isinstance(discriminator, torch.nn.Module) else "cpu"
+            surface = torch.sigmoid(discriminator(grid.to(device))).cpu().view(80, 80)  # (80, 80)
+        shading = ax.contourf(xx.numpy(), yy.numpy(), surface.numpy(), levels=20, cmap="RdBu_r", alpha=0.6, vmin=0, vmax=1)
+        fig.colorbar(shading, ax=ax, fraction=0.046, pad=0.04, label="D(x)")
+    real = distribution.sample(n_real, torch.Generator().manual_seed(0))
+    ax.scatter(real[:, 0], real[:, 1], s=3, c="0.4", label="real")
+    if samples is not None:
+        samples = samples.detach().cpu()
+        ax.scatter(samples[:, 0], samples[:, 1], s=3, c="tab:orange", label="generated")
+    ax.set_xlim(-extent, extent)
+    ax.set_ylim(-extent, extent)
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", fontsize=7, markerscale=3)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def image_to_png(image: torch.Tensor, zoom: int = 1) -> bytes:
+    """PNG bytes of one image (``C×H×W`` or ``1×C×H×W`` in ``[0, 1]``), rounded to 8 bits as any picture file.
+
+    ``zoom`` repeats every pixel ``zoom × zoom`` times (nearest neighbour), so that a
+    browser showing the picture enlarged does not smooth away noise, JPEG blocks
+    or the pixels of a 28×28 digit. For a batch, tile it first: ``image_to_png(make_grid(images))``.
+
+    Lesson: every widget; first in ``00_tour.ipynb``.
+    """
+    if image.ndim == 3:
+        image = image[None]
+    check_images(image, "image")
+    if image.shape[0] != 1:
+        raise ValueError(f"image must hold one image, got a batch of {image.shape[0]} (tile it with make_grid)")
+    if isinstance(zoom, bool) or not isinstance(zoom, int) or zoom < 1:
+        raise ValueError(f"zoom must be a positive int, got {zoom!r}")
+    array = (image[0].detach().cpu().permute(1, 2, 0).numpy() * 255.0).round().astype(np.uint8)  # (H, W, C)
+    if zoom > 1:
+        array = array.repeat(zoom, axis=0).repeat(zoom, axis=1)  # (H·zoom, W·zoom, C)
+    picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def figure_to_png(fig, dpi: int = 80) -> bytes:
+    """PNG bytes of a matplotlib figure at ``dpi``; the figure is closed (a widget redraws it often).
+
+    Lesson: every widget with a plot; first in ``01_gan_from_scratch.ipynb``.
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    plt.close(fig)
+    return buffer.getvalue()

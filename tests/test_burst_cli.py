@@ -28,7 +28,8 @@ def _checkpoint(folder, scale: int) -> str:
     arguments = {"scale": scale, "features": 8, "enc_blocks": 1, "dec_blocks": 1}
     path = folder / f"tiny-x{scale}.pt"
     save_state_dict(BurstSR(**arguments).state_dict(), path)
-    path.with_suffix(".json").write_text(json.dumps({"arguments": arguments}))
+    card = {"architecture": "imgsynth_edu.models.burst.BurstSR", "arguments": arguments}
+    path.with_suffix(".json").write_text(json.dumps(card))
     return str(path)
 
 
@@ -76,8 +77,27 @@ def test_evaluate_burst_bad_arguments(image_folder, tmp_path, capsys):
     assert "--images" in capsys.readouterr().err
     assert cli.main(["evaluate-burst", "--images", str(image_folder), "--frames", "0", "--checkpoint", checkpoint]) == 1
     assert "--frames" in capsys.readouterr().err
-    assert cli.main(["evaluate-burst", "--images", str(image_folder), "--scale", "3", "--checkpoint", checkpoint]) == 1
-    assert "--scale" in capsys.readouterr().err
+    assert cli.main(["evaluate-burst", "--images", str(image_folder), "--scale", "5", "--checkpoint", checkpoint]) == 1
+    assert "--scale must be one of (2, 3, 4, 8)" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli.main(["evaluate-burst", "--images", str(empty), "--checkpoint", checkpoint]) == 1
+    assert f"images folder {str(empty)!r} holds no image files" in capsys.readouterr().err
+
+
+def test_evaluate_burst_refuses_a_checkpoint_without_its_card(image_folder, tmp_path, capsys):
+    checkpoint = _checkpoint(tmp_path, 4)
+    (tmp_path / "tiny-x4.json").unlink()  # the card says how to build the model: it is never guessed
+    assert cli.main(["evaluate-burst", "--images", str(image_folder), "--checkpoint", checkpoint]) == 1
+    assert "has no card tiny-x4.json beside it" in capsys.readouterr().err
+
+
+def test_evaluate_burst_refuses_a_model_that_is_not_a_burst_model(image_folder, tmp_path, capsys):
+    path = tmp_path / "classifier.pt"
+    save_state_dict(pretrained.load("digit-classifier").state_dict(), path)
+    path.with_suffix(".json").write_text(json.dumps(pretrained.card("digit-classifier")))
+    assert cli.main(["evaluate-burst", "--images", str(image_folder), "--checkpoint", str(path)]) == 1
+    assert "is not a burst model" in capsys.readouterr().err
 
 
 def test_train_burst_writes_weights_and_card(tmp_path, capsys):
@@ -89,6 +109,6 @@ def test_train_burst_writes_weights_and_card(tmp_path, capsys):
     assert card["architecture"] == "imgsynth_edu.models.burst.BurstSR"
     assert card["steps"] == 2 and card["arguments"] == {"scale": 4, "features": 8}
     assert card["command"].startswith("imgsynth-edu train burst") and "--steps 2" in card["command"]
-    model = BurstSR(**card["arguments"])
-    model.load_state_dict(torch.load(out, weights_only=True))
+    model = pretrained.load_file(out)  # the card says how to build it
+    assert isinstance(model, BurstSR) and model.scale == 4
     assert out.with_suffix(".state").is_file()

@@ -115,12 +115,14 @@ def test_border_crops_frames_and_target_together(photo):
 def test_image_is_cropped_to_a_multiple_of_the_scale():
     burst = synthetic_burst(torch.rand(3, 70, 83), 2, 4, seed=0)
     assert burst.frames.shape == (2, 3, 17, 20) and burst.target.shape == (3, 68, 80)
+    burst = synthetic_burst(torch.rand(3, 70, 83), 2, 3, seed=0)  # every scale of SUPPORTED_SCALES, ×3 included
+    assert burst.frames.shape == (2, 3, 23, 27) and burst.target.shape == (3, 69, 81)
 
 
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"scale": 3}, "scale"),
+        ({"scale": 5}, r"scale must be one of \(2, 3, 4, 8\)"),
         ({"frames": 0}, "frames"),
         ({"noise": "salt"}, "noise"),
         ({"downsampling": "nearest"}, "downsampling"),

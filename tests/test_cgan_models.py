@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from imgsynth_edu._checks import check_labels
 from imgsynth_edu.models.cgan import (
     ConcatDiscriminator,
     ConditionalDCGANGenerator,
@@ -12,7 +13,6 @@ from imgsynth_edu.models.cgan import (
     PatchDiscriminator,
     ProjectionDiscriminator,
     UNetGenerator,
-    check_labels,
 )
 
 

@@ -24,6 +24,22 @@ def test_console_script_info_runs():
     assert "QUICK mode" in result.stdout and "bundled checkpoints:" in result.stdout
 
 
+def test_python_dash_m_runs_the_same_command_line():
+    env = {**os.environ, "IMGSYNTH_MODE": "quick", "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([sys.executable, "-m", "imgsynth_edu.cli", "info"], capture_output=True, text=True,
+                            timeout=180, env=env)
+    assert result.returncode == 0, result.stderr
+    assert f"imgsynth-edu {__version__} | Python" in result.stdout
+
+
+def test_every_area_registers_its_commands():
+    parser = cli.build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    assert {"info", "train", "sample", "evaluate-gan", "upscale", "evaluate-sr", "evaluate-burst"} <= set(commands)
+    train = commands["train"]._subparsers._group_actions[0].choices
+    assert set(train) == {"classifier", "dcgan", "toy-gan", "cgan", "inpainting", "srresnet", "srgan", "burst"}
+
+
 def test_main_info(capsys, monkeypatch):
     monkeypatch.setenv("IMGSYNTH_MODE", "full")
     assert cli.main(["info"]) == 0
@@ -55,7 +71,7 @@ def test_main_turns_library_errors_into_a_message_and_exit_code_1(capsys, monkey
 
     module.register = register
     monkeypatch.setitem(sys.modules, module.__name__, module)
-    monkeypatch.setattr(cli, "COMMAND_MODULES", [*cli.COMMAND_MODULES, module.__name__])
+    monkeypatch.setattr(cli, "COMMAND_MODULES", [*cli.COMMAND_MODULES, module])
     assert cli.main(["offline"]) == 1
     assert "imgsynth-edu offline: error: no network: use 'shapes'" in capsys.readouterr().err
     assert cli.main(["bad"]) == 1

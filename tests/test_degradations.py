@@ -14,9 +14,12 @@ from imgsynth_edu.data import (
     bicubic_downscale,
     bicubic_resize,
     bicubic_upscale,
+    change_brightness,
     crop_to_multiple,
+    degrade,
     gaussian_blur,
     jpeg_compress,
+    shift_right,
 )
 from imgsynth_edu.data.degradations import cubic_kernel
 
@@ -240,3 +243,27 @@ def test_bicubic_clips_overshoot_only_by_default():
     assert raw.min() < 0 and raw.max() > 1  # the negative lobes ring at a sharp edge
     clipped = bicubic_upscale(edge, 2)
     assert clipped.min() == 0 and clipped.max() == 1
+
+
+def test_degrade_is_each_degradation_in_a_fixed_order(images):
+    assert torch.equal(degrade(images), images) and degrade(images) is not images
+    assert torch.equal(degrade(images, blur=1.0), gaussian_blur(images, 1.0))
+    assert torch.equal(degrade(images, scale=3), bicubic_upscale(bicubic_downscale(images, 3), 3))
+    noise = torch.Generator().manual_seed(4)
+    assert torch.equal(degrade(images, noise=0.1, seed=4), add_gaussian_noise(images, 0.1, generator=noise))
+    photons = torch.Generator().manual_seed(0)
+    assert torch.equal(degrade(images, photons=30.0), add_poisson_noise(images, 30.0, generator=photons))
+    assert torch.equal(degrade(images, jpeg=20), jpeg_compress(images, 20))
+    assert torch.equal(degrade(images, shift=2), shift_right(images, 2))
+    assert torch.equal(degrade(images, brightness=-0.2), change_brightness(images, -0.2))
+    both = degrade(images, blur=1.0, jpeg=20)  # blur first, then the file is written
+    assert torch.equal(both, jpeg_compress(gaussian_blur(images, 1.0), 20))
+
+
+def test_degrade_refuses_bad_settings(images):
+    for settings, message in (({"blur": -1.0}, "blur"), ({"scale": 0}, "scale"), ({"jpeg": 101}, "jpeg"),
+                              ({"jpeg": 5.5}, "jpeg"), ({"shift": -1}, "pixels"), ({"brightness": 2.0}, "amount")):
+        with pytest.raises((ValueError, TypeError), match=message):
+            degrade(images, **settings)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        degrade(images, motion=1.0)

@@ -33,7 +33,8 @@ from imgsynth_edu.data.download import (
     extract_archive,
     file_checksum,
 )
-from imgsynth_edu.data.image_sets import get_image_set, load_image_file
+from imgsynth_edu.data.image_io import load_image_file, read_image_folder
+from imgsynth_edu.data.image_sets import get_image_set
 
 pytestmark = pytest.mark.usefixtures("no_external_network")
 
@@ -384,16 +385,16 @@ def benchmark_archive(server, monkeypatch):
 
 def test_get_image_set_downloads_verifies_and_loads(server, benchmark_archive, tmp_path):
     images = get_image_set("Set5", root=tmp_path, **FAST)
-    assert sorted(images) == ["baby.png", "bird.png"]
-    for filename, image in images.items():
-        expected = BENCHMARK_FILES[f"benchmark/Set5/HR/{filename}"]
+    assert sorted(images) == ["baby", "bird"]  # keyed like the bundled photographs: the file name without .png
+    for name, image in images.items():
+        expected = BENCHMARK_FILES[f"benchmark/Set5/HR/{name}.png"]
         assert image.dtype == torch.float32 and image.ndim == 3 and image.shape[0] == 3
         assert 0.0 <= image.min() and image.max() <= 1.0
         channels_last = expected if expected.ndim == 3 else np.repeat(expected[:, :, None], 3, axis=2)
         assert torch.equal(image, torch.from_numpy(channels_last).permute(2, 0, 1).float() / 255.0)
     # one archive holds three sets: Set14 and BSD100 came with it, with no further request
-    assert sorted(get_image_set("Set14", root=tmp_path)) == ["zebra.png"]
-    assert sorted(get_image_set("B100", root=tmp_path)) == ["8023.png"]
+    assert sorted(get_image_set("Set14", root=tmp_path)) == ["zebra"]
+    assert sorted(get_image_set("B100", root=tmp_path)) == ["8023"]
     assert server.requests == ["/EDSR/benchmark.tar"]
     # the archive and the unpacking folder are gone; only the HR images remain
     assert [p.relative_to(tmp_path).as_posix() for p in _all_files(tmp_path)] == [
@@ -414,8 +415,8 @@ def test_get_image_set_div2k_zip(server, monkeypatch, tmp_path):
                         size=len(body))
     _point_registry_at(monkeypatch, remote, ["div2k-valid"])
     images = get_image_set("DIV2K", "valid", root=tmp_path, **FAST)
-    assert sorted(images) == ["0801.png", "0802.png"]
-    assert tuple(images["0801.png"].shape) == (3, 8, 12)
+    assert sorted(images) == ["0801", "0802"]
+    assert tuple(images["0801"].shape) == (3, 8, 12)
     assert "DIV2K valid" in repr(images)
 
 
@@ -475,7 +476,7 @@ def test_get_image_set_uses_files_installed_by_hand(closed_port, monkeypatch, tm
     for name in ("baby.png", "bird.png"):
         (folder / name).write_bytes(_png_bytes(BENCHMARK_FILES[f"benchmark/Set5/HR/{name}"]))
     images = get_image_set("Set5", root=tmp_path, rgb=False)
-    assert images["bird.png"].shape[0] == 1 and images["baby.png"].shape[0] == 3
+    assert images["bird"].shape[0] == 1 and images["baby"].shape[0] == 3
 
 
 def test_get_image_set_bundled_photos_are_one_entry_point(monkeypatch):
@@ -506,6 +507,30 @@ def test_load_image_file_16_bit_and_greyscale(tmp_path):
     assert image.shape == (1, 2, 2) and image.dtype == torch.float32
     assert torch.allclose(image[0], torch.from_numpy(deep / 65535.0).float())
     assert load_image_file(tmp_path / "deep.png").shape == (3, 2, 2)
+
+
+def test_read_image_folder_is_the_one_folder_reader(tmp_path):
+    Image.fromarray(np.full((4, 6, 3), 200, dtype=np.uint8)).save(tmp_path / "b.png")
+    Image.fromarray(np.full((5, 5), 10, dtype=np.uint8)).save(tmp_path / "a.bmp")
+    (tmp_path / "notes.txt").write_text("not an image")
+    (tmp_path / ".hidden.png").write_bytes(b"")
+    images = read_image_folder(tmp_path)
+    assert list(images) == ["a", "b"] and len(images) == 2  # sorted, keyed by stem, images only
+    assert images["a"].shape == (3, 5, 5) and images["b"].shape == (3, 4, 6)  # greyscale repeated to RGB
+    assert read_image_folder(tmp_path, rgb=False)["a"].shape == (1, 5, 5)
+    with pytest.raises(KeyError, match="'c' is not in"):
+        images["c"]
+    Image.fromarray(np.zeros((2, 2), dtype=np.uint8)).save(tmp_path / "a.png")
+    with pytest.raises(ValueError, match="two images named 'a': a.bmp and a.png"):
+        read_image_folder(tmp_path)
+
+
+def test_read_image_folder_refuses_an_empty_or_missing_folder(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match=f"images folder {str(tmp_path / 'empty')!r} holds no image files"):
+        read_image_folder(tmp_path / "empty")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        read_image_folder(tmp_path / "missing")
 
 
 def test_the_network_guard_refuses_other_addresses(no_external_network):

@@ -484,8 +484,8 @@ def test_the_builtin_pixel_shuffle_is_restored_after_the_check():
 
 
 def test_the_fine_grid_formula_is_the_librarys():
-    """The positions the exercise teaches are where models.burst's shift-and-add splats each sample."""
-    from imgsynth_edu.models.burst import _sample_positions
+    """The positions the exercise teaches are where classical.shift_and_add splats each sample."""
+    from imgsynth_edu.classical import _sample_positions
 
     shifts = torch.tensor([[0.0, 0.0], [0.3, -1.2], [-0.8, 1.9]])
     expected_y, expected_x = _sample_positions(shifts[None], 4, 6, 4)  # (1, F, h, w) each

@@ -20,6 +20,7 @@ from torch import nn
 
 from imgsynth_edu import pretrained
 from imgsynth_edu.data import bicubic_upscale, load_photo, photo_set
+from imgsynth_edu.evaluation import evaluate_sr
 from imgsynth_edu.export import (
     EXPORT_TOLERANCE,
     BicubicUpscaler,
@@ -30,7 +31,6 @@ from imgsynth_edu.export import (
     verify_onnx,
 )
 from imgsynth_edu.models.srresnet import SRResNet, receptive_field_radius, upscale_tiled
-from imgsynth_edu.training.sr import evaluate_sr
 
 INT8_PSNR_LOSS_BOUND_DB = 0.1  # measured 0.025 dB on the held-out photos; 4× margin
 

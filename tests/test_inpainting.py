@@ -9,7 +9,8 @@ import torch
 from torch.utils.data import TensorDataset
 
 from imgsynth_edu import seed_everything
-from imgsynth_edu.data.masks import InpaintingDataset, inpaint_biharmonic
+from imgsynth_edu.classical import inpaint_biharmonic
+from imgsynth_edu.data.masks import InpaintingDataset
 from imgsynth_edu.metrics.conditional import hole_psnr
 from imgsynth_edu.models.cgan import InpaintingGenerator, PatchDiscriminator
 from imgsynth_edu.training.cgan import InpaintingTask

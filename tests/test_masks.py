@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 import torch
 
+from imgsynth_edu._checks import check_masks
+from imgsynth_edu.classical import inpaint_biharmonic
 from imgsynth_edu.data import get_dataset
 from imgsynth_edu.data.masks import (
     InpaintingDataset,
     apply_masks,
     centre_box_masks,
-    check_masks,
     free_form_masks,
-    inpaint_biharmonic,
     make_masks,
     random_box_masks,
 )

@@ -7,11 +7,10 @@ import json
 import pytest
 import torch
 
-import imgsynth_edu.data as data_module
 from imgsynth_edu import pretrained
+from imgsynth_edu.cli import classifier as classifier_command
 from imgsynth_edu.cli import main
 from imgsynth_edu.data.datasets import TensorImageDataset
-from imgsynth_edu.utils import load_state_dict
 
 
 @pytest.fixture
@@ -24,7 +23,7 @@ def tiny_digits(monkeypatch):
         labels = torch.arange(len(images)) % 10
         return TensorImageDataset(images, labels, tuple(str(d) for d in range(10)))
 
-    monkeypatch.setattr(data_module, "get_dataset", fake_get_dataset)
+    monkeypatch.setattr(classifier_command, "get_dataset", fake_get_dataset)
 
 
 def test_train_classifier_writes_state_dict_and_card(tmp_path, tiny_digits, capsys):
@@ -39,8 +38,7 @@ def test_train_classifier_writes_state_dict_and_card(tmp_path, tiny_digits, caps
     assert card["command"].startswith("imgsynth-edu train classifier --data mnist-5k --epochs 1 --batch-size 16")
     assert card["steps"] == 3  # 40 images in batches of 16
     assert 0.0 <= card["scores"]["test_accuracy"] <= 1.0
-    model = pretrained.build(card)
-    model.load_state_dict(load_state_dict(out))
+    model = pretrained.load_file(out)
     assert model(torch.rand(2, 1, 28, 28)).shape == (2, 10)
     assert "test accuracy" in capsys.readouterr().out
 

@@ -73,8 +73,45 @@ def test_cards_outside_the_model_classes_are_refused(weights_dir, architecture):
 
 def test_weights_of_another_shape_are_refused(weights_dir):
     _bundle(weights_dir, "mismatch", f"{TINY}.TinyNet", {"width": 5}, TinyNet(width=3).state_dict())
-    with pytest.raises(ValueError, match="^bundled checkpoint 'mismatch' does not match"):
+    path = str(weights_dir / "mismatch.pt")
+    with pytest.raises(ValueError, match=f"^model file '{path}' does not match the architecture of its card"):
         pretrained.load("mismatch")
+
+
+def test_load_file_loads_any_model_file_by_its_card(weights_dir, tmp_path):
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    trained = TinyNet(width=2)
+    _bundle(folder, "mine", f"{TINY}.TinyNet", {"width": 2}, trained.state_dict())
+    model = pretrained.load_file(folder / "mine.pt")
+    assert isinstance(model, TinyNet) and not model.training
+    assert torch.equal(model.layer.weight, trained.layer.weight)
+    assert pretrained.read_card(folder / "mine.pt")["arguments"] == {"width": 2}
+
+
+def test_load_file_names_the_file_in_every_error(weights_dir, tmp_path):
+    path = tmp_path / "net.pt"
+    with pytest.raises(FileNotFoundError, match=f"model file '{path}' does not exist"):
+        pretrained.load_file(path)
+    save_state_dict(TinyNet().state_dict(), path)
+    with pytest.raises(FileNotFoundError, match=f"model file '{path}' has no card net.json beside it"):
+        pretrained.load_file(path)  # never guessed
+    path.with_suffix(".json").write_text("{not json")
+    with pytest.raises(ValueError, match=f"the card net.json of model file '{path}' is not valid JSON"):
+        pretrained.load_file(path)
+    path.with_suffix(".json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="must hold a JSON object, got list"):
+        pretrained.load_file(path)
+    path.with_suffix(".json").write_text(json.dumps({"architecture": "torch.nn.Linear", "arguments": {}}))
+    with pytest.raises(ValueError, match=f"model file '{path}': its card does not describe a model"):
+        pretrained.load_file(path)
+    path.with_suffix(".json").write_text(json.dumps({"architecture": f"{TINY}.TinyNet", "arguments": {"depth": 3}}))
+    with pytest.raises(ValueError, match=f"model file '{path}': its card .*unexpected keyword argument 'depth'"):
+        pretrained.load_file(path)
+    path.write_bytes(b"truncated")
+    path.with_suffix(".json").write_text(json.dumps({"architecture": f"{TINY}.TinyNet", "arguments": {}}))
+    with pytest.raises(ValueError, match=f"checkpoint '{path}' could not be read"):
+        pretrained.load_file(path)
 
 
 CARD_FIELDS = {"name", "description", "architecture", "arguments", "data", "command", "wall_time_s", "hardware", "scores"}

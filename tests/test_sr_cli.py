@@ -10,8 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
+from imgsynth_edu import pretrained
 from imgsynth_edu.cli import main
-from imgsynth_edu.cli_sr import load_model_file
 from imgsynth_edu.data import bicubic_upscale
 from imgsynth_edu.data.image_io import read_image
 from imgsynth_edu.models.srresnet import SRResNet
@@ -129,6 +129,14 @@ def test_upscale_never_leaves_a_half_written_file(tiny_model, tmp_path, monkeypa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png", "out.png", "tiny.json", "tiny.pt"]
 
 
+def test_a_checkpoint_needs_its_card(tiny_model, tmp_path, capsys):
+    src = tmp_path / "in.png"
+    Image.fromarray((_smooth(8, 8, 3) * 255).astype(np.uint8)).save(src)
+    tiny_model.with_suffix(".json").unlink()
+    assert _upscale(tiny_model, src, tmp_path / "o.png") == 1
+    assert "has no card tiny.json beside it" in capsys.readouterr().err
+
+
 def test_upscale_checks_the_scale_against_the_model(tiny_model, tmp_path, capsys):
     src = tmp_path / "in.png"
     Image.fromarray((_smooth(8, 8, 3) * 255).astype(np.uint8)).save(src)
@@ -174,7 +182,7 @@ def test_train_srresnet_writes_a_loadable_model_and_card_and_resumes(tmp_path, c
     assert card["steps"] == 2 and card["architecture"] == "imgsynth_edu.models.srresnet.SRResNet"
     assert card["command"].startswith("imgsynth-edu train srresnet --out") and "--steps 2" in card["command"]
     assert "astronaut" in card["data"] and "chelsea" not in card["data"]  # the train split only
-    model, _ = load_model_file(out)
+    model = pretrained.load_file(out)
     assert model(torch.rand(1, 3, 8, 8)).shape == (1, 3, 32, 32)
     args[args.index("--steps") + 1] = "3"
     assert main([*args, "--resume"]) == 0
@@ -198,7 +206,7 @@ def test_train_srgan_is_reproducible_from_its_seed_and_records_its_recipe(tiny_m
     assert card["training"]["adversarial_weight"] == 0.01 and card["training"]["seed"] == 3
     assert card["training"]["average_decay"] == 0.5 and "moving average" in card["description"]
     assert "--average-decay 0.5" in card["command"] and "--seed 3" in card["command"]
-    first, second = (load_model_file(path)[0].state_dict() for path in outputs)
-    initial = load_model_file(tiny_model)[0].state_dict()
+    first, second = (pretrained.load_file(path).state_dict() for path in outputs)
+    initial = pretrained.load_file(tiny_model).state_dict()
     assert all(torch.equal(first[key], second[key]) for key in first)
     assert any(not torch.equal(first[key], initial[key]) for key in first)  # it did train

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+
 import pytest
 import torch
 from torch import nn
@@ -9,10 +12,11 @@ from torch.utils.data import Dataset
 
 from imgsynth_edu.data import load_photo
 from imgsynth_edu.data.patches import PairedPatchDataset
+from imgsynth_edu.evaluation import evaluate_sr
 from imgsynth_edu.losses import mse_loss
 from imgsynth_edu.models.srresnet import SRGANDiscriminator, SRResNet
-from imgsynth_edu.training import Callback
-from imgsynth_edu.training.sr import RestorationTrainer, SRGANTrainer, evaluate_sr, train_restorer
+from imgsynth_edu.training import Callback, GANConfig, GANTrainer, RestorationConfig
+from imgsynth_edu.training.sr import RestorationTrainer, SRGANTrainer, train_restorer
 
 
 @pytest.fixture
@@ -52,7 +56,7 @@ def test_interrupted_and_resumed_equals_uninterrupted(patches, tmp_path):
     # a new process: fresh (differently initialised) model, same checkpoint path
     resumed = RestorationTrainer(_tiny(123), patches, batch_size=4, device="cpu", progress=False,
                                  checkpoint_path=tmp_path / "b.pt", checkpoint_every=3)
-    resumed.fit(6, resume=True)
+    resumed.fit(6, resume=tmp_path / "b.pt")
     assert resumed.step == 6
     _assert_same_weights(straight.model, resumed.model)  # BN running statistics included
     assert straight.history.values["loss"] == resumed.history.values["loss"]
@@ -127,12 +131,34 @@ def test_bad_arguments_are_named(patches, tmp_path):
         RestorationTrainer(_tiny(0), patches, batch_size=0)
     with pytest.raises(TypeError, match="model"):
         RestorationTrainer("not a model", patches)
-    with pytest.raises(ValueError, match="resume"):
-        RestorationTrainer(_tiny(0), patches, device="cpu").fit(2, resume=True)
+    with pytest.raises(FileNotFoundError, match="resume path .*missing.pt' does not exist"):
+        RestorationTrainer(_tiny(0), patches, device="cpu").fit(2, resume=tmp_path / "missing.pt")
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
-    trainer = RestorationTrainer(_tiny(0), patches, device="cpu", checkpoint_path=tmp_path / "bad.pt")
+    trainer = RestorationTrainer(_tiny(0), patches, device="cpu")
     with pytest.raises(ValueError, match="corrupt"):
-        trainer.fit(2, resume=True)
+        trainer.fit(2, resume=tmp_path / "bad.pt")
+    with pytest.raises(TypeError, match="unknown RestorationConfig field 'batchsize'"):
+        RestorationTrainer(_tiny(0), patches, batchsize=4)
+    with pytest.raises(ValueError, match="own two Adam optimizers"):
+        SRGANTrainer(_tiny(0), SRGANDiscriminator(base_channels=4), patches,
+                     optimizer=torch.optim.SGD(_tiny(0).parameters(), lr=0.1))
+
+
+def test_the_trainers_share_one_shape(patches):
+    """A config dataclass, keyword overrides of its fields, ``fit(steps=None, resume=None)``."""
+    config = RestorationConfig(steps=3, batch_size=2, progress=False)
+    trainer = RestorationTrainer(_tiny(0), patches, config, device="cpu", lr=1e-3)
+    assert trainer.config.lr == 1e-3 and config.lr == 2e-4  # overrides change a copy, never the caller's config
+    trainer.fit()  # config.steps
+    assert trainer.step == 3
+    assert SRGANTrainer(_tiny(0), SRGANDiscriminator(base_channels=4), patches, device="cpu").config.lr == 1e-4
+    for trainer_class, config_class in ((RestorationTrainer, RestorationConfig), (GANTrainer, GANConfig)):
+        fit = inspect.signature(trainer_class.fit).parameters
+        assert list(fit) == ["self", "steps", "resume"] and fit["steps"].default is None
+        assert fit["resume"].default is None and fit["resume"].kind is inspect.Parameter.KEYWORD_ONLY
+        init = inspect.signature(trainer_class.__init__).parameters
+        assert "config" in init and init["config"].default is None and "overrides" in init
+        assert "steps" in {field.name for field in dataclasses.fields(config_class)}
 
 
 def test_srgan_trainer_steps_both_networks_and_resumes_exactly(patches, tmp_path):
@@ -156,7 +182,7 @@ def test_srgan_trainer_steps_both_networks_and_resumes_exactly(patches, tmp_path
     first.fit(2)
     resumed = SRGANTrainer(*make(5), patches, batch_size=2, device="cpu", progress=False,
                            checkpoint_path=tmp_path / "gan.pt")
-    resumed.fit(4, resume=True)
+    resumed.fit(4, resume=tmp_path / "gan.pt")
     _assert_same_weights(straight.model, resumed.model)
     _assert_same_weights(straight.discriminator, resumed.discriminator)
 

@@ -6,10 +6,8 @@ import pytest
 import torch
 
 from imgsynth_edu import pretrained
-from imgsynth_edu.data import load_photo
-from imgsynth_edu.training.sr import evaluate_sr
-
-pytestmark = pytest.mark.skipif("srresnet-x4" not in pretrained.available(), reason="srresnet-x4 not bundled yet")
+from imgsynth_edu.data import load_photo, photo_set
+from imgsynth_edu.evaluation import evaluate_sr
 
 
 def test_card_is_complete_and_honest():
@@ -40,8 +38,6 @@ def test_bundled_model_is_small_and_beats_bicubic_on_a_held_out_crop():
 
 def test_card_scores_are_what_evaluate_sr_measures_on_the_held_out_photos():
     """The card's headline (Y-PSNR gain over bicubic on the held-out photos) is re-measured, not trusted."""
-    from imgsynth_edu.data import photo_set
-
     card = pretrained.card("srresnet-x4")["scores"]["held_out_photos"]
     with torch.no_grad():
         result = evaluate_sr(pretrained.load("srresnet-x4"), photo_set("test"), 4)

@@ -7,7 +7,8 @@ import math
 import pytest
 import torch
 
-from imgsynth_edu.data.toy2d import grid_of_gaussians, mode_coverage, plot_toy, ring_of_gaussians
+from imgsynth_edu.data.toy2d import grid_of_gaussians, mode_coverage, ring_of_gaussians
+from imgsynth_edu.viz import plot_toy
 
 
 def test_ring_geometry():

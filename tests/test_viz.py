@@ -79,3 +79,39 @@ def test_psnr_text_says_identical_instead_of_an_absurd_number():
     assert viz.psnr_text(float("inf"), identical=False) == "∞ (identical)"
     assert viz.psnr_text(27.314, identical=False) == "27.31 dB"
     assert viz.psnr_text(27.314, identical=False, decimals=1) == "27.3 dB"
+
+
+def _decode_png(png: bytes):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)))
+
+
+def test_image_to_png_rounds_to_8_bits_and_zoom_repeats_pixels():
+    import numpy as np
+
+    image = torch.rand(1, 3, 5, 7, generator=torch.Generator().manual_seed(2))
+    plain, zoomed = _decode_png(viz.image_to_png(image)), _decode_png(viz.image_to_png(image[0], 3))
+    assert plain.shape == (5, 7, 3) and zoomed.shape == (15, 21, 3)
+    assert np.array_equal(plain, (image[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
+    assert np.array_equal(zoomed[::3, ::3], plain) and np.array_equal(zoomed[2::3, 2::3], plain)
+    assert _decode_png(viz.image_to_png(torch.zeros(1, 4, 4))).shape == (4, 4)  # one channel: greyscale
+    with pytest.raises(ValueError, match="zoom"):
+        viz.image_to_png(image, 0)
+    with pytest.raises(ValueError, match="one image"):
+        viz.image_to_png(torch.rand(2, 3, 4, 4))
+    with pytest.raises(ValueError, match="values in"):
+        viz.image_to_png(image * 2)
+
+
+def test_figure_to_png_draws_and_closes_the_figure():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2, 1))
+    ax.plot([0, 1], [1, 0])
+    png = viz.figure_to_png(fig, dpi=50)
+    assert _decode_png(png).shape[:2] == (50, 100)
+    assert fig.number not in plt.get_fignums()

@@ -5,15 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from imgsynth_edu.data import change_brightness, shift_right
 from imgsynth_edu.metrics import ms_ssim, psnr, ssim
-from imgsynth_edu.widgets.metrics import (
-    SETTINGS,
-    QualityPlayground,
-    change_brightness,
-    degrade,
-    format_scores,
-    shift_right,
-)
+from imgsynth_edu.widgets.metrics import SETTINGS, QualityPlayground, check_settings, format_scores
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +63,11 @@ def test_helpers_keep_range_and_geometry():
     assert torch.equal(shifted[..., 2:], image[..., :-2])
     assert torch.equal(shifted[..., 0], image[..., 0])
     with pytest.raises(ValueError, match="blur must lie"):
-        degrade(image, blur=10)
+        check_settings({"blur": 10})
+    with pytest.raises(ValueError, match="setting must be one of"):
+        check_settings({"motion": 1})
+    with pytest.raises(ValueError, match="noise must lie"):
+        QualityPlayground(("astronaut",), size=168).render("astronaut", noise=0.5)
     with pytest.raises(ValueError, match="size must be a multiple of 12 and at least 168"):
         QualityPlayground(size=96)
 

@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 
 from imgsynth_edu import data, viz  # noqa: E402
 from imgsynth_edu.utils import atomic_write  # noqa: E402
-from imgsynth_edu.widgets.tour import DegradationExplorer  # noqa: E402
+from imgsynth_edu.widgets import DegradationExplorer  # noqa: E402
 
 explorer = DegradationExplorer(("chelsea",), size=192)
 settings = [  # (degradation, strength, short title)

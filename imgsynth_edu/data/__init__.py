@@ -6,7 +6,9 @@
 * :func:`photo_set` / :func:`load_photo` - scikit-image's photographs with a
   fixed train / held-out split, for restoration.
 * masks for inpainting (centre box, random boxes, strokes) and :class:`InpaintingDataset`.
-* degradations - MATLAB-like bicubic, blur, Gaussian and Poisson noise, JPEG.
+* degradations - MATLAB-like bicubic, blur, Gaussian and Poisson noise, JPEG,
+  and :func:`degrade` (several at once, in a fixed order).
+* :func:`read_image_folder` - a folder of your own images, read lazily.
 """
 
 from .datasets import (
@@ -24,11 +26,15 @@ from .degradations import (
     bicubic_downscale,
     bicubic_resize,
     bicubic_upscale,
+    change_brightness,
     crop_to_multiple,
+    degrade,
     gaussian_blur,
     jpeg_compress,
+    shift_right,
 )
 from .download import DownloadError, download_file, extract_archive
+from .image_io import read_image_folder
 from .image_sets import IMAGE_SETS, get_image_set, image_set_names
 from .masks import (
     MASK_KINDS,
@@ -36,7 +42,6 @@ from .masks import (
     apply_masks,
     centre_box_masks,
     free_form_masks,
-    inpaint_biharmonic,
     make_masks,
     random_box_masks,
 )
@@ -60,8 +65,10 @@ __all__ = [
     "bicubic_resize",
     "bicubic_upscale",
     "centre_box_masks",
+    "change_brightness",
     "crop_to_multiple",
     "data_home",
+    "degrade",
     "download_file",
     "extract_archive",
     "free_form_masks",
@@ -69,12 +76,13 @@ __all__ = [
     "get_dataset",
     "get_image_set",
     "image_set_names",
-    "inpaint_biharmonic",
     "jpeg_compress",
     "load_photo",
     "make_masks",
     "photo_names",
     "photo_set",
     "random_box_masks",
+    "read_image_folder",
+    "shift_right",
     "stack_dataset",
 ]

@@ -10,7 +10,8 @@ synthetic training set:
 1. **motion** - frame ``f`` is the image translated by a random sub-pixel
    shift ``d_f`` (and, optionally, rotated by up to ~1°); frame 0 is the
    *reference*, with ``d_0 = 0``;
-2. **sampling** - each moved image is shrunk by the ``scale`` (2 or 4):
+2. **sampling** - each moved image is shrunk by the ``scale`` (2, 3, 4 or 8;
+   the course uses 4):
    MATLAB-like bicubic (the SR protocol, default) or a box average (a sensor
    pixel integrating the light that falls on it);
 3. **noise** - Gaussian read noise, or the shot + read model of Brooks et al.
@@ -36,7 +37,13 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from .._checks import check_choice, check_images, check_non_negative, check_positive_int
+from .._checks import (
+    check_choice,
+    check_images,
+    check_non_negative,
+    check_positive_int,
+    check_scale,
+)
 from .degradations import bicubic_downscale, crop_to_multiple
 
 __all__ = [
@@ -51,7 +58,6 @@ __all__ = [
 #: The default noise of the course's bursts: shot + read (Brooks et al. 2019), moderate light.
 #: At mid-grey (x = 0.5) the standard deviation is sqrt(1e-4 + 1e-3·0.5) ≈ 0.0245 (≈ 6/255).
 DEFAULT_NOISE = {"noise": "shot-read", "shot_noise": 1e-3, "read_noise": 1e-4}
-SUPPORTED_SCALES = (2, 4)
 DOWNSAMPLING = ("bicubic", "box")
 NOISE_MODELS = ("shot-read", "gaussian", "none")
 
@@ -160,7 +166,7 @@ def synthetic_burst(
         image: ``C×H×W`` high-resolution image in ``[0, 1]``; cropped at the
             bottom/right to a multiple of ``scale``.
         frames: ``F >= 1``, the number of frames.
-        scale: 2 or 4.
+        scale: the downsampling factor, one of :data:`~imgsynth_edu._checks.SUPPORTED_SCALES`.
         max_shift: shifts ``d_f`` are uniform in ``[-max_shift, max_shift]²``
             low-resolution pixels.
         max_rotation: rotations uniform in ``[-max_rotation, max_rotation]``
@@ -187,8 +193,7 @@ def synthetic_burst(
         )
     check_images(image[None], "image")
     check_positive_int(frames, "frames")
-    if scale not in SUPPORTED_SCALES:
-        raise ValueError(f"scale must be one of {SUPPORTED_SCALES}, got {scale!r}")
+    check_scale(scale)
     max_shift = check_non_negative(max_shift, "max_shift")
     max_rotation = check_non_negative(max_rotation, "max_rotation")
     check_choice(downsampling, "downsampling", set(DOWNSAMPLING))
@@ -264,16 +269,8 @@ class BurstDataset(Dataset):
     Lesson: ``06_multi_frame_restoration.ipynb`` (training).
     """
 
-    def __init__(
-        self,
-        images,
-        frames: int = 8,
-        scale: int = 4,
-        patch_size: int = 96,
-        length: int = 1000,
-        seed: int = 0,
-        **burst_options,
-    ):
+    def __init__(self, images, frames: int = 8, scale: int = 4, patch_size: int = 96, length: int = 1000,
+                 seed: int = 0, **burst_options):
         photos = list(images.values()) if isinstance(images, dict) else list(images)
         if not photos:
             raise ValueError("images must hold at least one photo")
@@ -284,8 +281,7 @@ class BurstDataset(Dataset):
         if len({photo.shape[0] for photo in photos}) != 1:
             raise ValueError("images must all have the same number of channels")
         check_positive_int(frames, "frames")
-        if scale not in SUPPORTED_SCALES:
-            raise ValueError(f"scale must be one of {SUPPORTED_SCALES}, got {scale!r}")
+        check_scale(scale)
         check_positive_int(patch_size, "patch_size")
         if patch_size % scale:
             raise ValueError(f"patch_size={patch_size} must be a multiple of scale={scale}")

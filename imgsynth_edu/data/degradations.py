@@ -9,6 +9,10 @@ result twice.
 * :func:`add_gaussian_noise` - read noise, signal-independent.
 * :func:`add_poisson_noise`  - shot noise, counts of photons.
 * :func:`jpeg_compress`      - the compression artefacts of a JPEG file.
+* :func:`shift_right`, :func:`change_brightness` - changes the eye forgives and
+  pixel metrics do not (lesson 04).
+* :func:`degrade`            - any of the above in one call, in a fixed order (the
+  widgets of lessons 00 and 04 use it).
 
 Which bicubic, and why. Super-resolution papers (SRCNN, SRResNet/SRGAN, EDSR,
 SwinIR) make their low-resolution inputs with MATLAB's ``imresize``: the cubic
@@ -237,3 +241,72 @@ def jpeg_compress(images: torch.Tensor, quality: int) -> torch.Tensor:
             decoded = decoded[:, :, None]
         results.append(torch.from_numpy(decoded.copy()).permute(2, 0, 1).float() / 255.0)
     return torch.stack(results).to(images.device)
+
+
+# ----------------------------------------------------------------------------
+# Changes the eye forgives, and all of them in one call
+# ----------------------------------------------------------------------------
+def shift_right(images: torch.Tensor, pixels: int) -> torch.Tensor:
+    """Move ``images`` (``N×C×H×W``) ``pixels`` to the right, repeating the first column (edge padding).
+
+    Lesson: ``04_measuring_quality.ipynb`` (a shift the eye cannot see costs PSNR and SSIM a lot).
+    """
+    if isinstance(pixels, bool) or not isinstance(pixels, int) or pixels < 0:
+        raise ValueError(f"pixels must be an int >= 0, got {pixels!r}")
+    if pixels == 0:
+        return images.clone()
+    padded = torch.cat([images[..., :1].expand(-1, -1, -1, pixels), images], dim=-1)  # (N, C, H, W+s)
+    return padded[..., : images.shape[-1]]  # (N, C, H, W)
+
+
+def change_brightness(images: torch.Tensor, amount: float) -> torch.Tensor:
+    """Move each pixel the fraction ``amount`` toward white (> 0) or black (< 0); stays in ``[0, 1]``.
+
+    ``x + b(1 - x)`` for ``b >= 0`` and ``x(1 + b)`` for ``b < 0``: no clipping is needed.
+
+    Lesson: ``04_measuring_quality.ipynb`` (SSIM forgives a change of mean, PSNR does not).
+    """
+    if not -1.0 <= amount <= 1.0:
+        raise ValueError(f"amount must lie in [-1, 1], got {amount!r}")
+    return images + amount * (1 - images) if amount >= 0 else images * (1 + amount)
+
+
+def degrade(images: torch.Tensor, *, blur: float = 0.0, scale: int = 1, noise: float = 0.0, photons: float = 0.0,
+            jpeg: int = 0, shift: int = 0, brightness: float = 0.0, seed: int = 0) -> torch.Tensor:
+    """Apply several degradations in one call, in the order light meets them on the way to a file.
+
+    Each keyword left at its default (neutral) value is skipped:
+
+    1. ``blur``: Gaussian blur of ``sigma = blur`` pixels (:func:`gaussian_blur`);
+    2. ``scale``: shrink by ``scale`` and enlarge back, MATLAB-like bicubic both
+       ways (:func:`bicubic_downscale`, :func:`bicubic_upscale`): the detail a
+       super-resolver must restore, at the input's size (1: off);
+    3. ``noise``: Gaussian read noise of standard deviation ``noise`` (:func:`add_gaussian_noise`);
+    4. ``photons``: shot noise with ``photons`` photons for a white pixel (:func:`add_poisson_noise`; 0: off);
+    5. ``jpeg``: JPEG compression at quality ``jpeg`` (:func:`jpeg_compress`; 0: off);
+    6. ``shift``: ``shift`` pixels to the right (:func:`shift_right`);
+    7. ``brightness``: toward white or black (:func:`change_brightness`).
+
+    ``seed`` seeds the two noises. Returns a new ``N×C×H×W`` tensor in ``[0, 1]``.
+
+    Lessons: ``00_tour.ipynb`` (one degradation at a time), ``04_measuring_quality.ipynb``.
+    """
+    check_images(images, "images")
+    blur = check_non_negative(blur, "blur")
+    noise = check_non_negative(noise, "noise")
+    photons = check_non_negative(photons, "photons")
+    check_positive_int(scale, "scale")
+    if isinstance(jpeg, bool) or not isinstance(jpeg, int) or not 0 <= jpeg <= 100:
+        raise ValueError(f"jpeg must be an int from 1 to 100 (the quality), or 0 for no JPEG, got {jpeg!r}")
+    generator = torch.Generator().manual_seed(int(seed))
+    result = gaussian_blur(images, blur) if blur > 0 else images.clone()
+    if scale > 1:
+        result = bicubic_upscale(bicubic_downscale(result, scale), scale)  # (N, C, H/s, W/s) -> (N, C, H, W)
+    if noise > 0:
+        result = add_gaussian_noise(result, noise, generator=generator)
+    if photons > 0:
+        result = add_poisson_noise(result, photons, generator=generator)
+    if jpeg > 0:
+        result = jpeg_compress(result, jpeg)
+    result = shift_right(result, shift)
+    return change_brightness(result, float(brightness))

@@ -16,6 +16,7 @@ Lesson: ``05_super_resolution.ipynb`` (upscaling your own photo).
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,10 @@ import torch
 from .._checks import check_images
 from ..utils import atomic_write
 
-__all__ = ["IMAGE_SUFFIXES", "LoadedImage", "read_image", "read_image_folder", "write_image"]
+__all__ = [
+    "IMAGE_SUFFIXES", "ImageFolder", "LoadedImage", "load_image_file", "read_image", "read_image_folder",
+    "write_image",
+]
 
 #: File suffixes that :func:`read_image_folder` picks up and :func:`write_image` can write.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
@@ -111,22 +115,73 @@ def read_image(path: str | Path) -> LoadedImage:
         ) from error
 
 
-def read_image_folder(folder: str | Path, *, rgb: bool = True) -> dict[str, torch.Tensor]:
-    """Every image file of ``folder`` (sorted by name) as ``{stem: C×H×W}`` in ``[0, 1]``.
+def load_image_file(path: str | Path, *, rgb: bool = True) -> torch.Tensor:
+    """An image file as a ``float32`` ``C×H×W`` tensor in ``[0, 1]`` (alpha dropped).
 
-    Alpha is dropped; with ``rgb=True`` greyscale images are repeated to 3 channels.
+    Reads with :func:`read_image`, so 8- and 16-bit files keep their precision
+    (``value / (2^bits - 1)``). With ``rgb=True`` greyscale images are repeated
+    to three channels.
+
+    Lesson: ``05_super_resolution.ipynb`` (your own images).
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"images folder {str(folder)!r} does not exist")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise ValueError(f"images folder {str(folder)!r} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
-    images = {}
-    for file in files:
-        pixels = read_image(file).pixels[0]  # C×H×W
-        images[file.stem] = pixels.expand(3, -1, -1).clone() if rgb and pixels.shape[0] == 1 else pixels
-    return images
+    pixels = read_image(path).pixels[0]  # (1, C, H, W) -> (C, H, W)
+    if rgb and pixels.shape[0] == 1:
+        pixels = pixels.expand(3, -1, -1).clone()  # (1, H, W) -> (3, H, W)
+    return pixels
+
+
+class ImageFolder(Mapping):
+    """A folder of images as a read-only ``{stem: C×H×W tensor}`` mapping that reads each file when asked.
+
+    Keys are the file names without their suffix (``"baby"`` for ``baby.png``),
+    as for the bundled photographs (:func:`imgsynth_edu.data.photo_set`), in
+    sorted order; two files with the same stem are refused. DIV2K's 800 training
+    images take ~27 GB as float tensors, so nothing is read until it is looked
+    up; ``dict(folder)`` reads everything. Build one with :func:`read_image_folder`.
+    """
+
+    def __init__(self, folder: str | Path, *, rgb: bool = True, title: str | None = None):
+        self.folder = Path(folder)
+        self.rgb = rgb
+        self.title = title or self.folder.name
+        if not self.folder.is_dir():
+            raise FileNotFoundError(f"images folder {str(self.folder)!r} does not exist")
+        self._paths: dict[str, Path] = {}
+        for path in sorted(self.folder.iterdir()):
+            if not (path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")):
+                continue
+            if path.stem in self._paths:
+                raise ValueError(f"images folder {str(self.folder)!r} holds two images named {path.stem!r}: "
+                                 f"{self._paths[path.stem].name} and {path.name}")
+            self._paths[path.stem] = path
+        if not self._paths:
+            raise ValueError(f"images folder {str(self.folder)!r} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        if name not in self._paths:
+            raise KeyError(f"{name!r} is not in {self.title} ({self.folder})")
+        return load_image_file(self._paths[name], rgb=self.rgb)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __repr__(self) -> str:
+        return f"ImageFolder({self.title!r}: {len(self)} images in {str(self.folder)!r})"
+
+
+def read_image_folder(folder: str | Path, *, rgb: bool = True, title: str | None = None) -> ImageFolder:
+    """Every image file of ``folder`` as a lazy ``{stem: C×H×W}`` mapping in ``[0, 1]`` (the one folder reader).
+
+    Alpha is dropped; with ``rgb=True`` greyscale images are repeated to 3
+    channels. A missing folder raises ``FileNotFoundError``; a folder with no
+    image file (or two files with one stem) a ``ValueError`` naming the folder.
+
+    Lesson: ``05_super_resolution.ipynb`` (scoring your own images).
+    """
+    return ImageFolder(folder, rgb=rgb, title=title)
 
 
 def check_writable_suffix(path: str | Path) -> str:

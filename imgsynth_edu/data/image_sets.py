@@ -1,7 +1,9 @@
 """Image sets for restoration: the super-resolution benchmarks, downloaded and verified, or the bundled photos.
 
 ``get_image_set(name, split)`` returns a read-only mapping
-``{filename: C×H×W float32 tensor in [0, 1]}`` of *high-resolution* images.
+``{name: C×H×W float32 tensor in [0, 1]}`` of *high-resolution* images, keyed
+by file name without its suffix (``"baby"`` for ``baby.png``), as the bundled
+photographs are.
 The low-resolution inputs are made from them with
 :func:`imgsynth_edu.data.bicubic_downscale` (MATLAB-like bicubic, the rule the
 papers used), so every scale (×2, ×3, ×4) comes from the same files.
@@ -47,7 +49,7 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +57,7 @@ import torch
 
 from .datasets import DatasetUnavailableError, data_home
 from .download import DownloadError, RemoteFile, download_file, extract_archive
-from .image_io import IMAGE_SUFFIXES, read_image
+from .image_io import IMAGE_SUFFIXES, read_image_folder
 from .photos import photo_set
 
 #: EDSR's benchmark archive (Set5, Set14, B100, Urban100: HR and bicubic LR).
@@ -129,51 +131,6 @@ def _resolve(name: str, split: str | None) -> str:
     return key
 
 
-def load_image_file(path: str | os.PathLike, *, rgb: bool = True) -> torch.Tensor:
-    """An image file as a ``float32`` ``C×H×W`` tensor in ``[0, 1]`` (alpha dropped).
-
-    Reads with :func:`imgsynth_edu.data.image_io.read_image`, so 8- and 16-bit
-    files keep their precision (``value / (2^bits - 1)``). With ``rgb=True``
-    greyscale images are repeated to three channels.
-    """
-    pixels = read_image(path).pixels[0]  # (1, C, H, W) -> (C, H, W)
-    if rgb and pixels.shape[0] == 1:
-        pixels = pixels.expand(3, -1, -1).clone()  # (1, H, W) -> (3, H, W)
-    return pixels
-
-
-class ImageFolderSet(Mapping):
-    """A read-only ``{filename: C×H×W tensor}`` mapping that reads each image when asked.
-
-    DIV2K's 800 training images take ~27 GB as float tensors, so nothing is
-    read until it is looked up; ``dict(image_set)`` reads everything.
-    """
-
-    def __init__(self, folder: str | os.PathLike, *, rgb: bool = True, title: str | None = None):
-        self.folder = Path(folder)
-        self.rgb = rgb
-        self.title = title or self.folder.name
-        self._paths = {
-            path.name: path
-            for path in sorted(self.folder.iterdir())
-            if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
-        }
-
-    def __getitem__(self, filename: str) -> torch.Tensor:
-        if filename not in self._paths:
-            raise KeyError(f"{filename!r} is not in {self.title} ({self.folder})")
-        return load_image_file(self._paths[filename], rgb=self.rgb)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._paths)
-
-    def __len__(self) -> int:
-        return len(self._paths)
-
-    def __repr__(self) -> str:
-        return f"ImageFolderSet({self.title!r}: {len(self)} images in {str(self.folder)!r})"
-
-
 def _has_images(folder: Path) -> bool:
     return folder.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in folder.iterdir())
 
@@ -211,7 +168,7 @@ def get_image_set(
     rgb: bool = True,
     **download_options,
 ) -> Mapping[str, torch.Tensor]:
-    """The high-resolution images of an image set, as ``{filename: C×H×W float32 tensor in [0, 1]}``.
+    """The high-resolution images of an image set, as ``{name: C×H×W float32 tensor in [0, 1]}``.
 
     Args:
         name: ``"Set5"``, ``"Set14"``, ``"BSD100"`` (or ``"B100"``), ``"DIV2K"``
@@ -261,7 +218,7 @@ def get_image_set(
         print(f"NOTE: image set {source.title!r} is unavailable here ({type(error).__name__}).\n"
               f"      Using the bundled {source.alternative!r} photographs instead, as announced.")
         return get_image_set(source.alternative, rgb=rgb)
-    images = ImageFolderSet(folder, rgb=rgb, title=source.title)
+    images = read_image_folder(folder, rgb=rgb, title=source.title)
     if len(images) != source.count:
         warnings.warn(f"{source.title} should have {source.count} images, {folder} has {len(images)}", stacklevel=2)
     return images

@@ -3,7 +3,9 @@
 A mask is a ``float32`` tensor of zeros and ones, ``N×1×H×W`` (one plane,
 shared by all channels), with **1 in the hole** (the pixels to fill in) and 0
 where the image is known - the convention of
-``skimage.restoration.inpaint_biharmonic``.
+``skimage.restoration.inpaint_biharmonic`` (checked by
+:func:`imgsynth_edu._checks.check_masks`; the biharmonic baseline itself is
+:func:`imgsynth_edu.classical.inpaint_biharmonic`).
 
 Three kinds, from easy to hard:
 
@@ -28,32 +30,9 @@ import math
 import torch
 from torch.utils.data import Dataset
 
-from .._checks import check_choice, check_images, check_positive_int
+from .._checks import check_choice, check_images, check_masks, check_positive_int
 
 MASK_KINDS = ("centre", "boxes", "strokes")
-
-
-def check_masks(masks, images: torch.Tensor | None = None, name: str = "masks") -> torch.Tensor:
-    """Check that ``masks`` is a binary float ``N×1×H×W`` tensor (matching ``images`` if given).
-
-    Returns ``masks``. Raises ``TypeError`` for a non-tensor or non-float
-    tensor and ``ValueError`` for a wrong shape or a value other than 0 and 1
-    (a soft mask is refused, never rounded silently).
-    """
-    if not isinstance(masks, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(masks).__name__}")
-    if not masks.is_floating_point():
-        raise TypeError(f"{name} must be a float tensor of 0s and 1s, got dtype {masks.dtype} (use .float())")
-    if masks.ndim != 4 or masks.shape[1] != 1:
-        raise ValueError(f"{name} must have shape N×1×H×W, got {tuple(masks.shape)}")
-    if images is not None and (masks.shape[0] != images.shape[0] or masks.shape[-2:] != images.shape[-2:]):
-        raise ValueError(
-            f"{name} must have shape {images.shape[0]}×1×{images.shape[-2]}×{images.shape[-1]} "
-            f"to match the images, got {tuple(masks.shape)}"
-        )
-    if not ((masks == 0) | (masks == 1)).all():
-        raise ValueError(f"{name} must be binary (only 0 = known and 1 = hole), found other values")
-    return masks
 
 
 def _check_size(size) -> tuple[int, int]:
@@ -88,14 +67,8 @@ def centre_box_masks(n: int, size, box_fraction: float = 0.4, offset: tuple[int,
     return masks
 
 
-def random_box_masks(
-    n: int,
-    size,
-    max_boxes: int = 3,
-    min_fraction: float = 0.15,
-    max_fraction: float = 0.4,
-    generator: torch.Generator | None = None,
-) -> torch.Tensor:
+def random_box_masks(n: int, size, max_boxes: int = 3, min_fraction: float = 0.15, max_fraction: float = 0.4,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
     """``n`` masks, each with 1 to ``max_boxes`` rectangles at random places.
 
     Each rectangle's height and width are drawn uniformly between
@@ -119,14 +92,8 @@ def random_box_masks(
     return masks
 
 
-def free_form_masks(
-    n: int,
-    size,
-    max_strokes: int = 3,
-    max_vertices: int = 6,
-    brush_fraction: float = 0.12,
-    generator: torch.Generator | None = None,
-) -> torch.Tensor:
+def free_form_masks(n: int, size, max_strokes: int = 3, max_vertices: int = 6, brush_fraction: float = 0.12,
+                    generator: torch.Generator | None = None) -> torch.Tensor:
     """``n`` masks of brush strokes (Yu et al. 2019, Algorithm 1, simplified).
 
     Each stroke starts at a random point and makes 2 to ``max_vertices``
@@ -246,33 +213,3 @@ class InpaintingDataset(Dataset):
         count = len(self) if limit is None else min(check_positive_int(limit, "limit"), len(self))
         items = [self[i] for i in range(count)]
         return tuple(torch.stack([item[k] for item in items]) for k in range(3))
-
-
-def inpaint_biharmonic(masked_images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
-    """The non-learned baseline: fill each hole by biharmonic interpolation.
-
-    ``skimage.restoration.inpaint_biharmonic`` solves ``Δ²u = 0`` inside the
-    hole with the known pixels as boundary values (Damelin & Hoang 2018): the
-    smoothest surface that meets the image at the hole's edge. It knows no
-    shapes or textures, so it blurs across a hole; a learned model must beat
-    it there to be worth its training.
-
-    Returns ``N×C×H×W`` with the known pixels unchanged. The biharmonic
-    surface can overshoot ``[0, 1]`` slightly near sharp edges; the result is
-    clamped to ``[0, 1]`` (stated here, not done silently) so it can be shown
-    and scored like any image.
-    """
-    import numpy as np
-    from skimage.restoration import inpaint_biharmonic as _skimage_biharmonic
-
-    check_images(masked_images, "masked_images")
-    check_masks(masks, masked_images, "masks")
-    results = []
-    for image, mask in zip(masked_images.detach().cpu(), masks.detach().cpu()):
-        array = image.permute(1, 2, 0).double().numpy()  # (H, W, C)
-        hole = mask[0].numpy().astype(bool)  # (H, W)
-        if hole.any():
-            array = _skimage_biharmonic(array, hole, channel_axis=-1)
-        results.append(torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1).float())  # (C, H, W)
-    filled = torch.stack(results).to(masked_images.device)  # (N, C, H, W)
-    return filled.clamp(0, 1)

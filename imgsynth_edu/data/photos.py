@@ -16,28 +16,6 @@ import torch
 
 from .._checks import check_choice
 
-# name -> how to get it from skimage.data (function name, and a picker for tuple results)
-_SOURCES = {
-    "astronaut": ("astronaut", None),
-    "coffee": ("coffee", None),
-    "rocket": ("rocket", None),
-    "retina": ("retina", None),
-    "immunohistochemistry": ("immunohistochemistry", None),
-    "brick": ("brick", None),
-    "grass": ("grass", None),
-    "camera": ("camera", None),
-    "coins": ("coins", None),
-    "moon": ("moon", None),
-    "page": ("page", None),
-    "cell": ("cell", None),
-    # held-out
-    "chelsea": ("chelsea", None),
-    "motorcycle": ("stereo_motorcycle", 0),  # the left view of the stereo pair
-    "hubble": ("hubble_deep_field", None),
-    "gravel": ("gravel", None),
-    "clock": ("clock", None),
-}
-
 #: The photographs models may train on.
 PHOTO_TRAIN = (
     "astronaut", "coffee", "rocket", "retina", "immunohistochemistry", "brick",
@@ -45,6 +23,12 @@ PHOTO_TRAIN = (
 )
 #: The held-out photographs: only ever used to measure.
 PHOTO_TEST = ("chelsea", "motorcycle", "hubble", "gravel", "clock")
+
+# name -> (the skimage.data function, the item to pick when it returns a tuple); default: (name, None)
+_SKIMAGE_SOURCES = {
+    "motorcycle": ("stereo_motorcycle", 0),  # the left view of the stereo pair
+    "hubble": ("hubble_deep_field", None),
+}
 
 
 def photo_names(split: str = "all") -> tuple[str, ...]:
@@ -60,10 +44,10 @@ def load_photo(name: str, *, rgb: bool = True) -> torch.Tensor:
     channels so that every photograph fits an RGB model; with ``rgb=False``
     they keep their single channel.
     """
-    check_choice(name, "name", set(_SOURCES))
+    check_choice(name, "name", set(PHOTO_TRAIN + PHOTO_TEST))
     import skimage.data  # imported here: scikit-image is slow to import
 
-    function_name, pick = _SOURCES[name]
+    function_name, pick = _SKIMAGE_SOURCES.get(name, (name, None))
     array = getattr(skimage.data, function_name)()
     if pick is not None:
         array = array[pick]

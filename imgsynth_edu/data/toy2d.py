@@ -14,7 +14,9 @@ for the ring: pass ``std=0.02``). A generator is scored as in those papers
 (and PacGAN, Lin et al. 2018, Sec. 5): a sample is **high quality** if it lies
 within ``3·std`` of its nearest mode; a mode is **covered** if at least
 ``min_count`` high-quality samples are registered to it (PacGAN: 20 of 2,500,
-i.e. 0.8 %, the default). Mode collapse shows as few modes covered.
+i.e. 0.8 %, the default). Mode collapse shows as few modes covered. The
+picture (real points, generated points, ``D``'s surface) is drawn by
+:func:`imgsynth_edu.viz.plot_toy`.
 
 Lesson: ``01_gan_from_scratch.ipynb``.
 """
@@ -107,41 +109,4 @@ def mode_coverage(samples: torch.Tensor, centers: torch.Tensor, std: float, min_
     }
 
 
-def plot_toy(distribution: ToyDistribution, samples: torch.Tensor | None = None, discriminator=None,
-             ax=None, title: str | None = None, n_real: int = 1000, extent: float | None = None):
-    """Real points (grey), generated points (orange) and D's decision surface ``sigmoid(D(x))`` (shaded).
-
-    ``discriminator`` is any callable ``(M, 2) -> (M,)`` logits. Returns the figure.
-    """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(4, 4))
-    else:
-        fig = ax.figure
-    if extent is None:
-        extent = float(distribution.centers.abs().max()) + 1.0
-    if discriminator is not None:
-        axis = torch.linspace(-extent, extent, 80)
-        yy, xx = torch.meshgrid(axis, axis, indexing="ij")
-        grid = torch.stack([xx.flatten(), yy.flatten()], dim=1)  # (80², 2)
-        with torch.no_grad():
-            device = next(discriminator.parameters()).device if isinstance(discriminator, torch.nn.Module) else "cpu"
-            surface = torch.sigmoid(discriminator(grid.to(device))).cpu().view(80, 80)  # (80, 80)
-        shading = ax.contourf(xx.numpy(), yy.numpy(), surface.numpy(), levels=20, cmap="RdBu_r", alpha=0.6, vmin=0, vmax=1)
-        fig.colorbar(shading, ax=ax, fraction=0.046, pad=0.04, label="D(x)")
-    real = distribution.sample(n_real, torch.Generator().manual_seed(0))
-    ax.scatter(real[:, 0], real[:, 1], s=3, c="0.4", label="real")
-    if samples is not None:
-        samples = samples.detach().cpu()
-        ax.scatter(samples[:, 0], samples[:, 1], s=3, c="tab:orange", label="generated")
-    ax.set_xlim(-extent, extent)
-    ax.set_ylim(-extent, extent)
-    ax.set_aspect("equal")
-    ax.legend(loc="upper right", fontsize=7, markerscale=3)
-    if title:
-        ax.set_title(title, fontsize=10)
-    return fig
-
-
-__all__ = ["ToyDistribution", "grid_of_gaussians", "mode_coverage", "plot_toy", "ring_of_gaussians"]
+__all__ = ["ToyDistribution", "grid_of_gaussians", "mode_coverage", "ring_of_gaussians"]

@@ -2,7 +2,7 @@
 
 * :func:`check_cross_power_spectrum` - ``cross_power_spectrum(reference, moving)``,
   the normalised cross-power spectrum ``R = M·conj(F) / |M·conj(F)|`` that
-  :func:`imgsynth_edu.models.burst.phase_correlation` starts from;
+  :func:`imgsynth_edu.classical.phase_correlation` starts from;
 * :func:`check_phase_correlation` - ``phase_correlation(reference, moving)``,
   the integer shift ``d`` with ``moving(p) ≈ reference(p - d)``, against the
   library's ``phase_correlation(..., upsample=1)`` on crops of a scene;
@@ -21,10 +21,11 @@ import functools
 import torch
 import torch.nn.functional as F
 
+from ..classical import phase_correlation as library_phase_correlation
+
 # Library imports (the references the checks compare with).
 from ..data import bicubic_downscale
 from ..data.bursts import warp_image
-from ..models.burst import phase_correlation as library_phase_correlation
 from ._judge import (
     Exercise,
     answer,
@@ -65,7 +66,7 @@ def _crops(dy: int, dx: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _normalised_cross_power(reference: torch.Tensor, moving: torch.Tensor) -> torch.Tensor:
-    """``R`` as :func:`imgsynth_edu.models.burst.phase_correlation` computes it (its first two lines)."""
+    """``R`` as :func:`imgsynth_edu.classical.phase_correlation` computes it (its first two lines)."""
     cross = torch.fft.fft2(moving) * torch.fft.fft2(reference).conj()  # (h, w) complex
     return cross / cross.abs().clamp_min(1e-15)
 
@@ -116,7 +117,7 @@ def check_cross_power_spectrum(cross_power_spectrum) -> str:
                                                     "which makes the inverse FFT one sharp peak")
     if torch.allclose(result, expected, rtol=0, atol=1e-6):
         return ("|R| = 1 and its phase is that of a motion by (3, −5): "
-                "fft2(moving)·conj(fft2(reference)), normalised, as models.burst.phase_correlation computes it")
+                "fft2(moving)·conj(fft2(reference)), normalised, as classical.phase_correlation computes it")
     if torch.allclose(result, expected.conj(), rtol=0, atol=1e-6):
         fail("the conjugate is on the wrong spectrum: your R describes the opposite motion, and its peak lands at −d",
              hint="R = fft2(moving) · conj(fft2(reference)) / |…|, so that F⁻¹[R] peaks at +d")
@@ -162,7 +163,7 @@ def check_phase_correlation(phase_correlation) -> str:
                  f"for a motion of ({dy}, {dx}) you found {fmt(result)}",
                  hint="argmax of |ifft2(R)|, row = index // width, column = index % width, "
                       "then subtract the size past the middle")
-    return ("the integer motion of six crops of a scene, equal to models.burst.phase_correlation(..., upsample=1) "
+    return ("the integer motion of six crops of a scene, equal to classical.phase_correlation(..., upsample=1) "
             "(where the plain cross-correlation is off by up to 6 pixels)")
 
 
@@ -217,7 +218,7 @@ def check_fine_grid_positions(fine_grid_positions) -> str:
              f"frame 1's first positions are y {fmt(hr_y[1, 0])}, x {fmt(hr_x[1, 0])}; "
              f"expected y {fmt(expected_y[1, 0])}, x {fmt(expected_x[1, 0])}",
              hint="hr = s·(p − d_f + ½) − ½ for row p (with dy) and column p (with dx)")
-    return "every sample of four frames lands at s·(p − d_f + ½) − ½, as models.burst's shift-and-add puts it"
+    return "every sample of four frames lands at s·(p − d_f + ½) − ½, as classical.shift_and_add puts it"
 
 
 # ----------------------------------------------------------------------------

@@ -8,18 +8,19 @@
   :func:`frechet_distance`, :func:`fid`, :func:`kid`, :func:`precision_recall`,
   and the streaming :class:`FeatureStatistics` / :func:`compute_statistics`.
 * :mod:`.conditional` - conditional generation: :func:`conditional_accuracy`,
-  per-class FID/KID, PSNR/SSIM inside an inpainting hole.
+  per-class scores, PSNR/SSIM inside an inpainting hole.
 * :mod:`.inception` - :class:`InceptionFeatures`, the FID InceptionV3 (pytorch-fid's
   weights, downloaded and checksum-verified on first use). For digits, use the bundled
   classifier instead: ``pretrained.load("digit-classifier").features``.
+
+A metric compares images or features; a *protocol* (which images, which
+model, which seeds: the numbers on a card) is in :mod:`imgsynth_edu.evaluation`.
 
 Lesson: ``04_measuring_quality.ipynb``.
 """
 
 from .conditional import (
     conditional_accuracy,
-    evaluate_class_conditional,
-    evaluate_inpainting,
     hole_psnr,
     hole_ssim,
     per_class_scores,
@@ -48,8 +49,6 @@ __all__ = [
     "InceptionWeightsUnavailableError",
     "compute_statistics",
     "conditional_accuracy",
-    "evaluate_class_conditional",
-    "evaluate_inpainting",
     "extract_features",
     "fid",
     "fid_bias_curve",

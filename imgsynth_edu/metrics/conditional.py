@@ -12,20 +12,22 @@
   result and the truth) would inflate both scores and hide the difference
   between methods.
 
+The protocols that turn a conditional generator into the numbers on its card
+(:func:`~imgsynth_edu.evaluation.evaluate_class_conditional`,
+:func:`~imgsynth_edu.evaluation.evaluate_inpainting`) are in :mod:`imgsynth_edu.evaluation`.
+
 Lesson: ``03_conditional_gan.ipynb``.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 
 import torch
 
-from .._checks import check_images, check_positive_int, check_same_shape
-from ..data.masks import check_masks
-from ..models.cgan import check_labels
+from .._checks import check_images, check_labels, check_masks, check_positive_int, check_same_shape
+from .image import ssim
 
 
 @torch.no_grad()
@@ -177,8 +179,6 @@ def hole_ssim(pred: torch.Tensor, target: torch.Tensor, masks: torch.Tensor, win
 
     Lesson: ``03_conditional_gan.ipynb``.
     """
-    from .image import ssim
-
     check_images(pred, "pred")
     check_images(target, "target")
     check_same_shape(pred, target, "pred", "target")
@@ -209,98 +209,3 @@ def _grow(start: int, stop: int, minimum: int, limit: int) -> tuple[int, int]:
         if stop - start < minimum and stop < limit:
             stop += 1
     return start, stop
-
-
-# ----------------------------------------------------------------------------
-# The numbers on the model cards
-# ----------------------------------------------------------------------------
-def evaluate_class_conditional(
-    generator_model,
-    real_images: torch.Tensor,
-    real_labels: torch.Tensor,
-    n_per_class: int = 100,
-    seed: int = 0,
-    classifier: torch.nn.Module | None = None,
-    num_classes: int = 10,
-) -> dict:
-    """Conditional accuracy, and FID / KID per class, of a class-conditional digit generator.
-
-    Draws ``n_per_class`` samples of each class (seeded), classifies them with
-    ``classifier`` (default: the bundled ``digit-classifier``) and compares each
-    class's samples with the real images of that class in the classifier's
-    128-d feature space (FID, Heusel et al. 2017; KID, Bińkowski et al. 2018).
-    With ~100 images per class FID is biased upwards (more so than KID): compare
-    the numbers with each other, not with FIDs of papers computed on 50,000
-    Inception features.
-
-    Lesson: ``03_conditional_gan.ipynb``.
-    """
-    from .. import pretrained
-    from .distribution import extract_features, fid, kid
-
-    classifier = classifier if classifier is not None else pretrained.load("digit-classifier")
-    check_images(real_images, "real_images")
-    real_labels = check_labels(real_labels, len(real_images), num_classes, "real_labels")
-    images, labels = sample_per_class(generator_model, n_per_class, num_classes, seed)
-    accuracy = conditional_accuracy(images, labels, classifier, num_classes)
-    fake_features = extract_features(images, classifier.features)  # (K·n, 128)
-    real_features = extract_features(real_images, classifier.features)  # (M, 128)
-    fids, kids = [], []
-    for k in range(num_classes):
-        real_k, fake_k = real_features[real_labels == k], fake_features[labels == k]
-        with warnings.catch_warnings():  # fewer samples than dimensions: the warning is the docstring's caveat
-            warnings.simplefilter("ignore")
-            fids.append(round(fid(real_k, fake_k), 3))
-        subset = min(len(real_k), len(fake_k), 50)
-        kids.append(round(kid(real_k, fake_k, subset_size=subset, num_subsets=50,
-                              generator=torch.Generator().manual_seed(seed))[0], 5))
-    return {
-        "conditional_accuracy": round(accuracy["accuracy"], 4),
-        "per_class_accuracy": [round(a, 3) for a in accuracy["per_class"]],
-        "fid_per_class": fids,
-        "kid_per_class": kids,
-        "n_per_class": n_per_class,
-        "judge": "bundled digit-classifier (accuracy: its prediction; FID/KID: its 128-d features)",
-        "real_reference": f"held-out real images of each class ({len(real_images)} in all)",
-    }
-
-
-@torch.no_grad()
-def evaluate_inpainting(
-    model: torch.nn.Module,
-    dataset,
-    kinds: tuple[str, ...] = ("centre", "boxes", "strokes"),
-    seed: int = 1,
-    limit: int | None = None,
-    batch_size: int = 250,
-) -> dict:
-    """Hole PSNR / SSIM of an inpainting ``model`` and of the biharmonic baseline, per mask kind.
-
-    For each kind, the held-out ``dataset`` is masked deterministically
-    (:class:`~imgsynth_edu.data.masks.InpaintingDataset` with ``seed``), filled by
-    ``model(masked, masks)`` and by
-    :func:`~imgsynth_edu.data.masks.inpaint_biharmonic`, and scored inside the
-    hole with :func:`hole_psnr` and :func:`hole_ssim`. Returns
-    ``{kind: {"model": {...}, "biharmonic": {...}, "margin": {...}}}``.
-
-    Lesson: ``03_conditional_gan.ipynb``.
-    """
-    from ..data.masks import InpaintingDataset, inpaint_biharmonic
-
-    model.eval()
-    device = next(model.parameters()).device
-    results = {}
-    for kind in kinds:
-        masked, masks, targets = InpaintingDataset(dataset, kind=kind, seed=seed).stacked(limit)
-        filled = torch.cat([model(m.to(device), k.to(device)).cpu()
-                            for m, k in zip(masked.split(batch_size), masks.split(batch_size))])
-        baseline = inpaint_biharmonic(masked, masks)
-        scores = {}
-        for name, images in (("model", filled), ("biharmonic", baseline)):
-            scores[name] = {"hole_psnr": round(float(hole_psnr(images, targets, masks)), 3),
-                            "hole_ssim": round(float(hole_ssim(images, targets, masks)), 4)}
-        scores["margin"] = {metric: round(scores["model"][metric] - scores["biharmonic"][metric], 4)
-                            for metric in ("hole_psnr", "hole_ssim")}
-        scores["n_images"] = len(targets)
-        results[kind] = scores
-    return results

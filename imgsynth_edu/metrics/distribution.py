@@ -65,7 +65,7 @@ def _check_features(features, name: str) -> torch.Tensor:
     return features
 
 
-def _check_pair(real_features, fake_features) -> tuple[torch.Tensor, torch.Tensor]:
+def _check_feature_pair(real_features, fake_features) -> tuple[torch.Tensor, torch.Tensor]:
     real = _check_features(real_features, "real_features")
     fake = _check_features(fake_features, "fake_features")
     if real.shape[1] != fake.shape[1]:
@@ -177,7 +177,7 @@ def fid(real_features, fake_features) -> float:
 
     Lesson: ``04_measuring_quality.ipynb``.
     """
-    real, fake = _check_pair(real_features, fake_features)
+    real, fake = _check_feature_pair(real_features, fake_features)
     _warn_if_singular(len(real), real.shape[1], "real_features")
     _warn_if_singular(len(fake), fake.shape[1], "fake_features")
     mu_r, sigma_r = _mean_and_covariance(real)
@@ -371,7 +371,7 @@ def kid(
 
     Lesson: ``04_measuring_quality.ipynb``.
     """
-    real, fake = _check_pair(real_features, fake_features)
+    real, fake = _check_feature_pair(real_features, fake_features)
     check_positive_int(subset_size, "subset_size")
     check_positive_int(num_subsets, "num_subsets")
     if subset_size < 2:
@@ -430,7 +430,7 @@ def precision_recall(real_features, fake_features, k: int = 3) -> tuple[float, f
 
     Lesson: ``04_measuring_quality.ipynb``.
     """
-    real, fake = _check_pair(real_features, fake_features)
+    real, fake = _check_feature_pair(real_features, fake_features)
     check_positive_int(k, "k")
     if k >= min(len(real), len(fake)):
         raise ValueError(f"k={k} must be smaller than both set sizes ({len(real)} real, {len(fake)} fake)")
@@ -450,7 +450,7 @@ def fid_bias_curve(real_features, fake_features, sizes, generator: torch.Generat
     samples. Used for the lesson's plot. Singular-covariance warnings are
     silenced here (small sizes are the point of the experiment).
     """
-    real, fake = _check_pair(real_features, fake_features)
+    real, fake = _check_feature_pair(real_features, fake_features)
     values = []
     for size in sizes:
         check_positive_int(size, "sizes[i]")

@@ -29,7 +29,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .._checks import check_choice, check_images, check_positive_int, check_same_shape
+from .._checks import check_choice, check_images, check_pair, check_positive_int
 
 #: MS-SSIM's per-scale exponents (Wang, Simoncelli & Bovik 2003, Sec. 3.2), finest scale first.
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
@@ -48,21 +48,6 @@ def _check_data_range(data_range) -> float:
     return float(data_range)
 
 
-def _check_pair(pred, target, data_range: float, min_size: int | None = None, what: str = "") -> None:
-    check_images(pred, "pred", data_range=data_range)
-    check_images(target, "target", data_range=data_range)
-    check_same_shape(pred, target, "pred", "target")
-    if pred.dtype != target.dtype:
-        raise TypeError(f"pred and target must have the same dtype, got {pred.dtype} and {target.dtype}")
-    if pred.device != target.device:
-        raise ValueError(f"pred and target must be on the same device, got {pred.device} and {target.device}")
-    if min_size is not None and min(pred.shape[-2:]) < min_size:
-        raise ValueError(
-            f"pred and target must be at least {min_size}×{min_size} pixels {what}, "
-            f"got {tuple(pred.shape[-2:])}"
-        )
-
-
 def _check_crop_border(crop_border, images: torch.Tensor) -> int:
     if isinstance(crop_border, bool) or not isinstance(crop_border, int) or crop_border < 0:
         raise ValueError(f"crop_border must be an int >= 0, got {crop_border!r}")
@@ -75,7 +60,7 @@ def _check_crop_border(crop_border, images: torch.Tensor) -> int:
 def _prepare(pred, target, data_range, crop_border, y_channel):
     """Validate, then optionally convert to Y (BT.601) and crop the border (the SR protocol)."""
     data_range = _check_data_range(data_range)
-    _check_pair(pred, target, data_range)
+    check_pair(pred, target, data_range=data_range)
     crop_border = _check_crop_border(crop_border, pred)
     if not isinstance(y_channel, bool):
         raise TypeError(f"y_channel must be True or False, got {y_channel!r}")
@@ -279,7 +264,7 @@ def ms_ssim(
         raise ValueError(f"weights must be a non-empty tuple of per-scale exponents, got {weights!r}")
     levels = len(weights)
     min_side = (window_size - 1) * 2 ** (levels - 1) + 1
-    _check_pair(pred, target, data_range, min_side, what=f"for {levels}-scale MS-SSIM with window_size={window_size}")
+    check_pair(pred, target, data_range=data_range, min_size=min_side, what=f"for {levels}-scale MS-SSIM with window_size={window_size}")
     window = _gaussian_window(window_size, sigma, pred)
     exponents = pred.new_tensor(weights).view(-1, 1, 1)  # (levels, 1, 1)
     terms = []

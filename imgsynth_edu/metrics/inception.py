@@ -33,6 +33,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .._checks import check_images
+from ..data import data_home
+from ..data.download import DownloadError, download_file
+from ..utils import load_state_dict
 
 #: pytorch-fid's port of the TF Inception weights, and a mirror (torch-fidelity) of the same file.
 WEIGHTS_URLS = (
@@ -242,8 +245,6 @@ def load_fid_state_dict(model: FIDInceptionV3, state: dict) -> FIDInceptionV3:
 
 def weights_path() -> Path:
     """Where the Inception weights are cached: ``data_home()/weights/pt_inception-2015-12-05-6726825d.pth``."""
-    from ..data import data_home
-
     return data_home() / "weights" / WEIGHTS_FILENAME
 
 
@@ -256,8 +257,6 @@ def fetch_weights(path: str | Path | None = None, urls: tuple[str, ...] = WEIGHT
     none works, raises :class:`InceptionWeightsUnavailableError` saying what
     was tried and where to put the file by hand.
     """
-    from ..data.download import DownloadError, download_file
-
     path = Path(path) if path is not None else weights_path()
     errors = []
     for url in urls:
@@ -287,8 +286,6 @@ class InceptionFeatures(nn.Module):
         super().__init__()
         self.network = FIDInceptionV3()
         if not random_weights:
-            from ..utils import load_state_dict
-
             path = fetch_weights(weights, progress=progress)
             load_fid_state_dict(self.network, load_state_dict(path))
         self.eval()

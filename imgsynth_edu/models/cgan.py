@@ -41,39 +41,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .._checks import check_images, check_positive_int
-from .gan import DCGANGenerator, _load_weights, dcgan_init
-
-# image side -> (side of the first feature map, number of ×2 upsamplings)
-_DCGAN_LAYOUT = {28: (7, 2), 32: (4, 3), 64: (4, 4)}
-
-
-def check_labels(labels, count: int, num_classes: int, name: str = "labels") -> torch.Tensor:
-    """Check a label tensor: ``count`` integer class indices in ``[0, num_classes)``.
-
-    Returns it as ``int64``. Raises ``TypeError`` for a non-integer tensor and
-    ``ValueError`` for the wrong length or a class outside the range.
-    """
-    if not isinstance(labels, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of class indices, got {type(labels).__name__}")
-    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
-        raise TypeError(f"{name} must be an integer tensor of class indices, got dtype {labels.dtype}")
-    if labels.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D tensor of {count} class indices, got shape {tuple(labels.shape)}")
-    if len(labels) != count:
-        raise ValueError(f"{name} must hold one class index per image: expected {count}, got {len(labels)}")
-    if count and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(
-            f"{name} must be class indices in [0, {num_classes - 1}], "
-            f"got min {int(labels.min())} and max {int(labels.max())}"
-        )
-    return labels.long()
-
-
-def _check_image_size(image_size: int) -> tuple[int, int]:
-    if image_size not in _DCGAN_LAYOUT:
-        raise ValueError(f"image_size must be one of {sorted(_DCGAN_LAYOUT)}, got {image_size!r}")
-    return _DCGAN_LAYOUT[image_size]
+from .._checks import check_images, check_labels, check_masks, check_positive_int
+from .gan import DCGANGenerator, dcgan_init, dcgan_layout
 
 
 # ============================================================================
@@ -105,15 +74,8 @@ class ConditionalDCGANGenerator(nn.Module):
     Lesson: ``03_conditional_gan.ipynb``.
     """
 
-    def __init__(
-        self,
-        latent_dim: int = 64,
-        num_classes: int = 10,
-        image_size: int = 28,
-        channels: int = 1,
-        base_channels: int = 32,
-        embed_dim: int | None = None,
-    ):
+    def __init__(self, latent_dim: int = 64, num_classes: int = 10, image_size: int = 28, channels: int = 1,
+                 base_channels: int = 32, embed_dim: int | None = None):
         super().__init__()
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
         self.num_classes = check_positive_int(num_classes, "num_classes")
@@ -121,7 +83,7 @@ class ConditionalDCGANGenerator(nn.Module):
         self.channels = check_positive_int(channels, "channels")
         check_positive_int(base_channels, "base_channels")
         self.embed_dim = check_positive_int(embed_dim if embed_dim is not None else num_classes, "embed_dim")
-        _check_image_size(image_size)
+        dcgan_layout(image_size)
         self.label_embedding = nn.Embedding(num_classes, self.embed_dim)
         # the DCGAN generator of lesson 02, fed the code [z ; e(y)] instead of z alone
         self.body = DCGANGenerator(latent_dim + self.embed_dim, image_size, channels, width=base_channels)
@@ -153,10 +115,6 @@ class ConditionalDCGANGenerator(nn.Module):
         self.train(was_training)
         return (images + 1) / 2
 
-    def load_weights(self, state_or_path) -> ConditionalDCGANGenerator:
-        """Load a state dict (or a ``.pt`` path); a checkpoint of another architecture is a clear error."""
-        return _load_weights(self, state_or_path)
-
     def _labels_for(self, n: int, labels) -> torch.Tensor:
         if labels is None:
             return torch.arange(n) % self.num_classes
@@ -180,12 +138,11 @@ class _ConvTrunk(nn.Sequential):
     """
 
     def __init__(self, in_channels: int, base_channels: int, image_size: int, spectral_norm: bool):
-        wrap = nn.utils.spectral_norm if spectral_norm else (lambda m: m)
-        start, downs = _check_image_size(image_size)
+        start, downs = dcgan_layout(image_size)
         layers, width = [], in_channels
         for i in range(downs):
             out = base_channels * 2**i
-            layers.append(wrap(nn.Conv2d(width, out, 4, stride=2, padding=1)))  # side ÷2
+            layers.append(_maybe_spectral(nn.Conv2d(width, out, 4, stride=2, padding=1), spectral_norm))  # side ÷2
             if i > 0 and not spectral_norm:
                 layers.append(nn.BatchNorm2d(out))
             layers.append(nn.LeakyReLU(0.2, inplace=True))
@@ -194,7 +151,43 @@ class _ConvTrunk(nn.Sequential):
         self.out_features = width * start * start  # size of the flattened φ(x)
 
 
-class ConcatDiscriminator(nn.Module):
+def _maybe_spectral(layer: nn.Module, spectral_norm: bool) -> nn.Module:
+    """``layer`` with spectral normalisation ``W / σ(W)`` (Miyato et al. 2018) when asked, else unchanged."""
+    return nn.utils.spectral_norm(layer) if spectral_norm else layer
+
+
+class _LabelledDiscriminator(nn.Module):
+    """What both class-conditional discriminators share: their arguments, the trunk ``φ``, the input checks.
+
+    ``label_planes=True`` widens the trunk's input by ``num_classes`` channels
+    for the one-hot label planes of :class:`ConcatDiscriminator`.
+    """
+
+    def __init__(self, num_classes: int, image_size: int, channels: int, base_channels: int, spectral_norm: bool,
+                 label_planes: bool):
+        super().__init__()
+        self.num_classes = check_positive_int(num_classes, "num_classes")
+        self.channels = check_positive_int(channels, "channels")
+        self.image_size = image_size
+        check_positive_int(base_channels, "base_channels")
+        trunk_channels = channels + num_classes if label_planes else channels
+        self.features = _ConvTrunk(trunk_channels, base_channels, image_size, spectral_norm)
+
+    def check_inputs(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Raise unless ``images`` is ``N×channels×image_size×image_size``; returns the checked ``labels``."""
+        if not isinstance(images, torch.Tensor) or images.ndim != 4:
+            shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+            raise ValueError(f"images must be an N×C×H×W tensor, got {shape}")
+        expected = (self.channels, self.image_size, self.image_size)
+        if tuple(images.shape[1:]) != expected:
+            raise ValueError(
+                f"images must have shape N×{self.channels}×{self.image_size}×{self.image_size}, "
+                f"got {tuple(images.shape)}"
+            )
+        return check_labels(labels, len(images), self.num_classes)
+
+
+class ConcatDiscriminator(_LabelledDiscriminator):
     """``D(x, y)`` by concatenation: the label enters as ``num_classes`` one-hot planes.
 
     The simplest way to give the discriminator the condition (Mirza & Osindero
@@ -208,34 +201,21 @@ class ConcatDiscriminator(nn.Module):
     Lesson: ``03_conditional_gan.ipynb``.
     """
 
-    def __init__(
-        self,
-        num_classes: int = 10,
-        image_size: int = 28,
-        channels: int = 1,
-        base_channels: int = 32,
-        spectral_norm: bool = False,
-    ):
-        super().__init__()
-        self.num_classes = check_positive_int(num_classes, "num_classes")
-        self.channels = check_positive_int(channels, "channels")
-        self.image_size = image_size
-        check_positive_int(base_channels, "base_channels")
-        self.features = _ConvTrunk(channels + num_classes, base_channels, image_size, spectral_norm)
-        wrap = nn.utils.spectral_norm if spectral_norm else (lambda m: m)
-        self.to_logit = wrap(nn.Linear(self.features.out_features, 1))
+    def __init__(self, num_classes: int = 10, image_size: int = 28, channels: int = 1, base_channels: int = 32,
+                 spectral_norm: bool = False):
+        super().__init__(num_classes, image_size, channels, base_channels, spectral_norm, label_planes=True)
+        self.to_logit = _maybe_spectral(nn.Linear(self.features.out_features, 1), spectral_norm)
         self.apply(dcgan_init)
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        _check_d_input(images, self.channels, self.image_size)
-        labels = check_labels(labels, len(images), self.num_classes)
+        labels = self.check_inputs(images, labels)
         planes = F.one_hot(labels, self.num_classes).to(images.dtype)  # (N, K)
         planes = planes[:, :, None, None].expand(-1, -1, *images.shape[-2:])  # (N, K, H, W)
         h = self.features(torch.cat([images, planes], dim=1)).flatten(1)  # (N, F) = (N, C'·s·s)
         return self.to_logit(h).squeeze(1)  # (N,)
 
 
-class ProjectionDiscriminator(nn.Module):
+class ProjectionDiscriminator(_LabelledDiscriminator):
     """``D(x, y)`` by projection (Miyato & Koyama 2018, eq. 3).
 
     .. math::
@@ -254,43 +234,20 @@ class ProjectionDiscriminator(nn.Module):
     Lesson: ``03_conditional_gan.ipynb``.
     """
 
-    def __init__(
-        self,
-        num_classes: int = 10,
-        image_size: int = 28,
-        channels: int = 1,
-        base_channels: int = 32,
-        spectral_norm: bool = False,
-    ):
-        super().__init__()
-        self.num_classes = check_positive_int(num_classes, "num_classes")
-        self.channels = check_positive_int(channels, "channels")
-        self.image_size = image_size
-        check_positive_int(base_channels, "base_channels")
-        self.features = _ConvTrunk(channels, base_channels, image_size, spectral_norm)
-        wrap = nn.utils.spectral_norm if spectral_norm else (lambda m: m)
-        self.psi = wrap(nn.Linear(self.features.out_features, 1))
-        self.class_embedding = wrap(nn.Embedding(num_classes, self.features.out_features))
+    def __init__(self, num_classes: int = 10, image_size: int = 28, channels: int = 1, base_channels: int = 32,
+                 spectral_norm: bool = False):
+        super().__init__(num_classes, image_size, channels, base_channels, spectral_norm, label_planes=False)
+        self.psi = _maybe_spectral(nn.Linear(self.features.out_features, 1), spectral_norm)
+        self.class_embedding = _maybe_spectral(nn.Embedding(num_classes, self.features.out_features), spectral_norm)
         self.apply(dcgan_init)
         nn.init.normal_(self.class_embedding.weight, 0.0, 0.02)
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        _check_d_input(images, self.channels, self.image_size)
-        labels = check_labels(labels, len(images), self.num_classes)
+        labels = self.check_inputs(images, labels)
         phi = self.features(images).flatten(1)  # (N, F): φ(x), the flattened feature map
         unconditional = self.psi(phi).squeeze(1)  # (N,): ψ(φ(x))
         projection = (self.class_embedding(labels) * phi).sum(dim=1)  # (N,): e(y)ᵀ φ(x)
         return unconditional + projection  # (N,)
-
-
-def _check_d_input(images: torch.Tensor, channels: int, image_size: int) -> None:
-    if not isinstance(images, torch.Tensor) or images.ndim != 4:
-        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise ValueError(f"images must be an N×C×H×W tensor, got {shape}")
-    if images.shape[1] != channels or images.shape[-2:] != (image_size, image_size):
-        raise ValueError(
-            f"images must have shape N×{channels}×{image_size}×{image_size}, got {tuple(images.shape)}"
-        )
 
 
 # ============================================================================
@@ -399,8 +356,6 @@ class InpaintingGenerator(nn.Module):
         ``composite=False`` returns the network's raw prediction for every
         pixel (what the L1 and adversarial losses of training may also use).
         """
-        from ..data.masks import check_masks  # local import: data -> models is the usual direction
-
         check_images(masked_images, "masked_images", channels=(self.channels,))
         masks = check_masks(masks, masked_images, "masks")
         condition = torch.cat([masked_images * 2 - 1, masks], dim=1)  # (N, C+1, H, W)

@@ -93,24 +93,6 @@ class _Generator(nn.Module):
             )
         return self.decode(self.noise(n, generator))
 
-    def load_weights(self, state_or_path) -> _Generator:
-        """Load a state dict (or a ``.pt`` path); a checkpoint of another architecture is a clear error."""
-        return _load_weights(self, state_or_path)
-
-
-def _load_weights(model: nn.Module, state_or_path):
-    from ..utils import load_state_dict
-
-    state = load_state_dict(state_or_path) if not isinstance(state_or_path, dict) else state_or_path
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as error:
-        raise ValueError(
-            f"checkpoint does not fit {type(model).__name__} with these arguments "
-            f"(it is of another architecture or size): {str(error).splitlines()[0]}"
-        ) from error
-    return model
-
 
 # ----------------------------------------------------------------------------
 # MLP pair: 2-D points (lesson 01) or small flattened images
@@ -174,23 +156,30 @@ class MLPDiscriminator(nn.Module):
             raise ValueError(f"x must have shape (N, {', '.join(map(str, self.data_shape))}), got {tuple(x.shape)}")
         return self.net(x.flatten(1)).squeeze(1)  # (N, ...) -> (N, prod) -> (N, 1) -> (N,)
 
-    def load_weights(self, state_or_path) -> MLPDiscriminator:
-        """Load a state dict (or a ``.pt`` path); a checkpoint of another architecture is a clear error."""
-        return _load_weights(self, state_or_path)
-
 
 # ----------------------------------------------------------------------------
 # DCGAN (Radford, Metz & Chintala, ICLR 2016, Fig. 1 and Sec. 3)
 # ----------------------------------------------------------------------------
 
 
-def _dcgan_plan(image_size, channels) -> tuple[int, int]:
-    """(start side, number of ×2 stages) for a supported ``image_size``; clear error otherwise."""
+def dcgan_layout(image_size) -> tuple[int, int]:
+    """``(start side, number of ×2 stages)`` of a DCGAN for ``image_size``: 28 -> (7, 2), 32 -> (4, 3), 64 -> (4, 4).
+
+    The conditional GANs of :mod:`imgsynth_edu.models.cgan` use the same layout.
+
+    Lesson: ``02_dcgan.ipynb``.
+    """
     if image_size not in DCGAN_START_SIZE:
         raise ValueError(f"image_size must be one of {sorted(DCGAN_START_SIZE)} for DCGAN, got {image_size!r}")
-    check_choice(channels, "channels", {1, 3})
     start = DCGAN_START_SIZE[image_size]
     return start, int(math.log2(image_size // start))
+
+
+def _dcgan_plan(image_size, channels) -> tuple[int, int]:
+    """:func:`dcgan_layout`, and a clear error unless ``channels`` is 1 or 3."""
+    layout = dcgan_layout(image_size)
+    check_choice(channels, "channels", {1, 3})
+    return layout
 
 
 class DCGANGenerator(_Generator):
@@ -290,10 +279,6 @@ class DCGANDiscriminator(nn.Module):
         if images.ndim != 4 or tuple(images.shape[1:]) != expected:
             raise ValueError(f"images must have shape (N, {', '.join(map(str, expected))}), got {tuple(images.shape)}")
         return self.net(images).flatten()  # (N, 1, 1, 1) -> (N,)
-
-    def load_weights(self, state_or_path) -> DCGANDiscriminator:
-        """Load a state dict (or a ``.pt`` path); a checkpoint of another architecture is a clear error."""
-        return _load_weights(self, state_or_path)
 
 
 def dcgan_init(module: nn.Module) -> None:

@@ -45,7 +45,7 @@ import math
 import torch
 from torch import nn
 
-from .._checks import check_images, check_positive_int
+from .._checks import check_images, check_positive_int, check_scale
 from ..data.degradations import bicubic_upscale
 
 __all__ = [
@@ -56,10 +56,9 @@ __all__ = [
     "interpolate_networks",
     "interpolate_state_dicts",
     "receptive_field_radius",
+    "upsample_factors",
     "upscale_tiled",
 ]
-
-SUPPORTED_SCALES = (2, 3, 4, 8)
 
 
 class ResidualBlock(nn.Module):
@@ -105,6 +104,17 @@ class UpsampleStage(nn.Module):
         return self.act(x)
 
 
+def upsample_factors(scale: int) -> list[int]:
+    """The PixelShuffle factors that make up ``scale``: ``[3]`` for ×3, ``log2(scale)`` times ``2`` otherwise.
+
+    Shared by :class:`SRResNet` and :class:`~imgsynth_edu.models.burst.BurstSR`.
+
+    Lesson: ``05_super_resolution.ipynb`` (the upsampler).
+    """
+    check_scale(scale)
+    return [3] if scale == 3 else [2] * int(math.log2(scale))
+
+
 class SRResNet(nn.Module):
     """The SRResNet generator (Ledig et al. 2017, Fig. 4, top).
 
@@ -135,8 +145,7 @@ class SRResNet(nn.Module):
         bicubic_skip: bool = False,
     ):
         super().__init__()
-        if scale not in SUPPORTED_SCALES:
-            raise ValueError(f"scale must be one of {SUPPORTED_SCALES}, got {scale!r}")
+        check_scale(scale)
         check_positive_int(num_blocks, "num_blocks")
         check_positive_int(channels, "channels")
         check_positive_int(in_channels, "in_channels")
@@ -149,8 +158,7 @@ class SRResNet(nn.Module):
             nn.Conv2d(channels, channels, 3, padding=1, bias=not batch_norm),
             norm(),
         )
-        factors = [3] if scale == 3 else [2] * int(math.log2(scale))
-        self.upsampler = nn.Sequential(*[UpsampleStage(channels, f) for f in factors])
+        self.upsampler = nn.Sequential(*[UpsampleStage(channels, f) for f in upsample_factors(scale)])
         self.tail = nn.Conv2d(channels, in_channels, 9, padding=4)
         self.bicubic_skip = bool(bicubic_skip)
         if self.bicubic_skip:

@@ -1,9 +1,20 @@
-"""Training loops: GAN (``training.gan``), super-resolution (``training.sr``), shared pieces (``training.common``)."""
+"""Training loops, one trainer shape: a config dataclass, ``Trainer(...).fit(steps, resume=path)``.
+
+* :mod:`.gan` - :class:`GANTrainer` (every GAN of the course) and its :class:`GANConfig`;
+* :mod:`.cgan` - the conditional tasks it runs (:class:`ClassConditionalTask`, :class:`InpaintingTask`);
+* :mod:`.sr` - :class:`RestorationTrainer` (super-resolution, bursts) and its
+  :class:`RestorationConfig`; :class:`SRGANTrainer`;
+* :mod:`.classifier` - :func:`train_classifier`, the digit classifier's loop;
+* :mod:`.common` - what they share: :func:`configure`, checkpoints with exact resume, callbacks.
+
+Training imports no metrics: how well a model does is measured in :mod:`imgsynth_edu.evaluation`.
+"""
 
 from .cgan import ClassConditionalTask, InpaintingTask
-from .common import Callback, History, load_training_state, save_training_state
+from .classifier import train_classifier
+from .common import Callback, History, configure, load_training_state, save_training_state
 from .gan import GANConfig, GANTask, GANTrainer, PreviewCallback, UnconditionalTask, train_gan
-from .sr import RestorationTrainer, SRGANTrainer, train_restorer
+from .sr import RestorationConfig, RestorationTrainer, SRGANTrainer, train_restorer
 
 __all__ = [
     "Callback",
@@ -14,11 +25,14 @@ __all__ = [
     "History",
     "InpaintingTask",
     "PreviewCallback",
+    "RestorationConfig",
     "RestorationTrainer",
     "SRGANTrainer",
     "UnconditionalTask",
+    "configure",
     "load_training_state",
     "save_training_state",
+    "train_classifier",
     "train_gan",
     "train_restorer",
 ]

@@ -34,8 +34,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._checks import check_non_negative, check_positive_int
-from ..models.cgan import check_labels
+from .._checks import check_labels, check_non_negative, check_positive_int
 from .gan import GANTask
 
 

@@ -1,4 +1,18 @@
-"""What every training loop shares: exact checkpoints, and callbacks.
+"""What every training loop shares: one shape, exact checkpoints, and callbacks.
+
+**One shape.** Every trainer of the course is built the same way and run the same way::
+
+    trainer = SomeTrainer(model(s), data, config=None, *, callbacks=(), device=None, **overrides)
+    history = trainer.fit(steps=None, resume=None)
+
+``config`` is a dataclass of plain numbers and flags (``GANConfig``,
+``RestorationConfig``) that is saved in every checkpoint; keyword
+``overrides`` replace its fields (:func:`configure`), so
+``GANTrainer(G, D, data, steps=500)`` and ``RestorationTrainer(model, pairs, lr=1e-3)``
+read naturally. ``fit(steps)`` trains until the step counter reaches
+``steps`` (default ``config.steps``); ``fit(resume=path)`` first loads a
+checkpoint written by the same trainer. Objects that are not numbers (a
+task, a loss function, callbacks, the device) are keyword arguments of their own.
 
 Exact resume means: a seeded run interrupted at step ``k`` and resumed from
 its checkpoint ends with *the same weights* as the uninterrupted run. For
@@ -12,14 +26,32 @@ Lesson: ``01_gan_from_scratch.ipynb`` (training loop), ``05_super_resolution.ipy
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..utils import atomic_write
+
+
+def configure(config_class: type, config, overrides: dict):
+    """A checked copy of ``config`` (default ``config_class()``) with the fields in ``overrides`` replaced.
+
+    An unknown field is a ``TypeError`` that lists the known ones; the result's
+    ``check()`` validates every field.
+
+    Lesson: ``01_gan_from_scratch.ipynb`` (``GANTrainer(G, D, data, loss=..., steps=...)``).
+    """
+    config = copy.deepcopy(config) if config is not None else config_class()
+    for key, value in overrides.items():
+        if not hasattr(config, key):
+            raise TypeError(f"unknown {config_class.__name__} field {key!r}; fields: {sorted(asdict(config))}")
+        setattr(config, key, value)
+    return config.check()
 
 
 def rng_state(generators: Mapping[str, torch.Generator] | None = None) -> dict:

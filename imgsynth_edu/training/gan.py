@@ -55,7 +55,8 @@ from tqdm.auto import tqdm
 
 from .._checks import check_choice, check_non_negative, check_positive_int
 from ..losses import ADVERSARIAL_LOSSES, adversarial_losses, gradient_penalty
-from .common import Callback, History, load_training_state, save_training_state
+from ..utils import get_device
+from .common import Callback, History, configure, load_training_state, save_training_state
 
 # ----------------------------------------------------------------------------
 # The task: how a batch becomes real images, fake images and scores
@@ -258,14 +259,7 @@ class GANTrainer:
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, data, config: GANConfig | None = None,
                  *, task: GANTask | None = None, callbacks: Iterable[Callback] = (), device=None, **overrides):
-        from ..utils import get_device
-
-        config = copy.deepcopy(config) if config is not None else GANConfig()
-        for key, value in overrides.items():
-            if not hasattr(config, key):
-                raise TypeError(f"unknown GANConfig field {key!r}; fields: {sorted(asdict(config))}")
-            setattr(config, key, value)
-        self.config = config.check()
+        self.config = config = configure(GANConfig, config, overrides)
         self.device = torch.device(device) if device is not None else get_device()
         if config.amp and self.device.type != "cuda":
             raise ValueError(f"amp=True needs a CUDA device (mixed precision is CUDA-only here), got {self.device}")

@@ -9,7 +9,10 @@ with a loss, step the optimizer::
         loss = loss_fn(model(inputs), targets)  # a pixel loss such as L1
         optimizer.zero_grad(); loss.backward(); optimizer.step()
 
-:class:`RestorationTrainer` adds what a real run needs and nothing else:
+:class:`RestorationTrainer` has the course's one trainer shape (see
+:mod:`imgsynth_edu.training.common`): a :class:`RestorationConfig`, keyword
+overrides of its fields, ``fit(steps, resume=path)``. It adds what a real run
+needs and nothing else:
 progress (``tqdm.auto``), callbacks (:class:`~imgsynth_edu.training.common.Callback`,
 a :class:`~imgsynth_edu.training.common.History` is always kept), a
 checkpoint every ``checkpoint_every`` steps, and *exact* resume: batches are
@@ -35,7 +38,8 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -43,14 +47,43 @@ from torch import nn
 from torch.utils.data import Dataset, default_collate
 from tqdm.auto import tqdm
 
-from .._checks import check_positive_int
+from .._checks import check_non_negative, check_positive_int
 from ..losses import d_loss_minimax, l1_loss, srgan_generator_loss
 from ..utils import get_device
-from .common import Callback, History, load_training_state, save_training_state
+from .common import Callback, History, configure, load_training_state, save_training_state
 
-__all__ = ["RestorationTrainer", "SRGANTrainer", "evaluate_sr", "train_restorer"]
+__all__ = ["RestorationConfig", "RestorationTrainer", "SRGANTrainer", "train_restorer"]
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class RestorationConfig:
+    """Everything that shapes a restoration run (saved in the checkpoint's ``extra``)."""
+
+    steps: int = 1000  #: optimisation steps in total
+    batch_size: int = 16  #: pairs per step, drawn uniformly with replacement (the paper: 16)
+    lr: float = 2e-4  #: Adam's learning rate (the paper: 1e-4; EDSR: 1e-4 to 2e-4)
+    betas: tuple[float, float] = (0.9, 0.999)
+    lr_milestones: tuple[int, ...] = ()  #: steps at which the learning rate is halved (default: never)
+    seed: int = 0  #: seeds the generator that draws the batches
+    checkpoint_every: int = 0  #: write a training checkpoint every N steps (0: only at the end, if a path is set)
+    checkpoint_path: str | None = None  #: where :meth:`RestorationTrainer.fit` writes checkpoints
+    progress: bool = True  #: show a tqdm.auto progress bar
+
+    def check(self) -> RestorationConfig:
+        check_positive_int(self.steps, "steps")
+        check_positive_int(self.batch_size, "batch_size")
+        check_non_negative(self.lr, "lr")
+        if isinstance(self.checkpoint_every, bool) or not isinstance(self.checkpoint_every, int) \
+                or self.checkpoint_every < 0:
+            raise ValueError(f"checkpoint_every must be an int >= 0, got {self.checkpoint_every!r}")
+        if self.checkpoint_every and self.checkpoint_path is None:
+            raise ValueError("checkpoint_every needs a checkpoint_path to write to")
+        self.lr_milestones = tuple(sorted(int(step) for step in self.lr_milestones))
+        if self.checkpoint_path is not None:
+            self.checkpoint_path = str(self.checkpoint_path)
+        return self
 
 
 class RestorationTrainer:
@@ -60,18 +93,13 @@ class RestorationTrainer:
         model: the restorer, ``model(inputs) -> prediction`` with the targets' shape.
         dataset: a map-style dataset whose items are ``(input, target)`` tensors
             (e.g. :class:`~imgsynth_edu.data.patches.PairedPatchDataset`).
-        batch_size: pairs per step, drawn uniformly with replacement.
+        config: a :class:`RestorationConfig`; keyword ``overrides`` replace its fields
+            (``RestorationTrainer(model, pairs, batch_size=4, lr=1e-3)``).
         loss_fn: ``loss_fn(prediction, target) -> scalar`` (default L1).
-        lr: Adam's learning rate (the paper: 1e-4; EDSR: 1e-4 to 2e-4).
-        optimizer: a ready optimizer instead of ``Adam(lr, betas=(0.9, 0.999))``.
-        lr_milestones: steps at which the learning rate is halved (default: never).
-        device: where to train (default :func:`~imgsynth_edu.get_device`).
-        seed: seeds the generator that draws the batches.
-        checkpoint_path: where :meth:`fit` writes full training checkpoints.
-        checkpoint_every: write one every this many steps (0: only at the end).
+        optimizer: a ready optimizer instead of ``Adam(lr, betas)``.
         callbacks: :class:`~imgsynth_edu.training.common.Callback` objects;
             ``on_step_end(trainer, step, logs)`` sees ``logs = {"loss": ...}``.
-        progress: show a ``tqdm`` progress bar.
+        device: where to train (default :func:`~imgsynth_edu.get_device`).
 
     After :meth:`fit`, ``trainer.history.values["loss"]`` holds the loss of
     every step and ``trainer.step`` the number of steps done.
@@ -81,18 +109,13 @@ class RestorationTrainer:
         self,
         model: nn.Module,
         dataset: Dataset,
+        config: RestorationConfig | None = None,
         *,
-        batch_size: int = 16,
         loss_fn: LossFn = l1_loss,
-        lr: float = 2e-4,
         optimizer: torch.optim.Optimizer | None = None,
-        lr_milestones: Iterable[int] = (),
-        device: str | torch.device | None = None,
-        seed: int = 0,
-        checkpoint_path: str | Path | None = None,
-        checkpoint_every: int = 0,
         callbacks: Iterable[Callback] = (),
-        progress: bool = True,
+        device: str | torch.device | None = None,
+        **overrides,
     ):
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -102,28 +125,25 @@ class RestorationTrainer:
             raise TypeError(f"dataset must be a map-style dataset with a length, got {type(dataset).__name__}") from None
         if dataset_length == 0:
             raise ValueError("dataset is empty")
-        check_positive_int(batch_size, "batch_size")
         if not callable(loss_fn):
             raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
-        if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) or checkpoint_every < 0:
-            raise ValueError(f"checkpoint_every must be an int >= 0, got {checkpoint_every!r}")
-        if checkpoint_every and checkpoint_path is None:
-            raise ValueError("checkpoint_every needs a checkpoint_path to write to")
+        self.config = config = configure(RestorationConfig, config, overrides)
         self.device = torch.device(device) if device is not None else get_device()
         self.model = model.to(self.device)
         self.dataset = dataset
-        self.batch_size = batch_size
         self.loss_fn = loss_fn
-        self.optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999))
-        self.scheduler = torch.optim.lr_scheduler.MultiStepLR(self.optimizer, sorted(lr_milestones), gamma=0.5)
-        self.batch_generator = torch.Generator().manual_seed(int(seed))
-        self.checkpoint_path = Path(checkpoint_path) if checkpoint_path is not None else None
-        self.checkpoint_every = checkpoint_every
+        self.optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=config.lr, betas=tuple(config.betas))
+        self.scheduler = torch.optim.lr_scheduler.MultiStepLR(self.optimizer, list(config.lr_milestones), gamma=0.5)
+        self.batch_generator = torch.Generator().manual_seed(int(config.seed))
         self.history = History()
         self.callbacks = [self.history, *callbacks]
-        self.progress = progress
         self.step = 0
         self.elapsed_s = 0.0  # training wall time, summed over resumed runs
+
+    @property
+    def checkpoint_path(self) -> Path | None:
+        """Where :meth:`fit` writes checkpoints (``config.checkpoint_path``), or None."""
+        return Path(self.config.checkpoint_path) if self.config.checkpoint_path is not None else None
 
     # -- the pieces a subclass may change ----------------------------------
     def modules(self) -> dict[str, nn.Module]:
@@ -135,7 +155,7 @@ class RestorationTrainer:
 
     def next_batch(self) -> tuple:
         """``batch_size`` random items, collated: ``(inputs N×..., targets N×C×H×W)`` on the device."""
-        indices = torch.randint(len(self.dataset), (self.batch_size,), generator=self.batch_generator)
+        indices = torch.randint(len(self.dataset), (self.config.batch_size,), generator=self.batch_generator)
         inputs, targets = default_collate([self.dataset[int(i)] for i in indices])
         return inputs.to(self.device), targets.to(self.device)
 
@@ -157,7 +177,8 @@ class RestorationTrainer:
         return save_training_state(
             path, self.step, self.modules(), self.optimizers(),
             generators={"batches": self.batch_generator},
-            extra={"history": {"steps": self.history.steps, "values": self.history.values},
+            extra={"config": asdict(self.config),
+                   "history": {"steps": self.history.steps, "values": self.history.values},
                    "scheduler": self.scheduler.state_dict(), "elapsed_s": self.elapsed_s},
         )
 
@@ -179,23 +200,26 @@ class RestorationTrainer:
         return self.step
 
     # -- the loop ----------------------------------------------------------
-    def fit(self, steps: int, *, resume: bool = False) -> History:
-        """Train until ``steps`` steps are done in total (resuming from the checkpoint if asked).
+    def fit(self, steps: int | None = None, *, resume: str | Path | None = None) -> History:
+        """Train until ``steps`` steps are done in total (default ``config.steps``); returns the history.
 
-        Returns the :class:`~imgsynth_edu.training.common.History` of all steps,
+        ``resume`` loads a checkpoint written by this trainer first (weights,
+        optimizer moments, the batch generator and every other RNG, the
+        history), so a run interrupted and resumed ends with the same weights
+        as one that never stopped. Calling ``fit`` again continues from where
+        the last call ended. The returned
+        :class:`~imgsynth_edu.training.common.History` holds all steps,
         including those before a resume.
         """
-        check_positive_int(steps, "steps")
-        if resume:
-            if self.checkpoint_path is None:
-                raise ValueError("resume=True needs a checkpoint_path")
-            if self.checkpoint_path.is_file():
-                self.load_checkpoint()
+        if resume is not None:
+            self.load_checkpoint(resume)
+        steps = check_positive_int(steps if steps is not None else self.config.steps, "steps")
         for module in self.modules().values():
             module.train()
         for callback in self.callbacks:
             callback.on_train_start(self)
-        bar = tqdm(total=steps, initial=self.step, disable=not self.progress, desc=type(self.model).__name__)
+        bar = tqdm(total=steps, initial=min(self.step, steps), disable=not self.config.progress,
+                   desc=type(self.model).__name__)
         started = time.perf_counter() - self.elapsed_s
         while self.step < steps:
             inputs, targets = self.next_batch()
@@ -205,7 +229,7 @@ class RestorationTrainer:
             self.elapsed_s = time.perf_counter() - started
             for callback in self.callbacks:
                 callback.on_step_end(self, self.step, logs)
-            if self.checkpoint_every and self.step % self.checkpoint_every == 0:
+            if self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
                 self.save_checkpoint()
             bar.update(1)
             if self.step % 10 == 0 or self.step == steps:
@@ -236,7 +260,8 @@ class SRGANTrainer(RestorationTrainer):
         content_loss: ``content_loss(sr, hr)``; default L1 (pass a
             :class:`~imgsynth_edu.losses.VGGPerceptualLoss` for the paper's).
         adversarial_weight: 10⁻³ in the paper.
-        lr: for both networks (the paper: 1e-4).
+        config: as for :class:`RestorationTrainer`; by default ``RestorationConfig(lr=1e-4)``
+            (the paper's learning rate, for both networks).
         average_decay: ``β`` of an exponential moving average of the
             generator's weights, ``θ̄ ← β·θ̄ + (1 - β)·θ`` after every generator
             step (0: none). A GAN's generator keeps oscillating around a good
@@ -252,22 +277,27 @@ class SRGANTrainer(RestorationTrainer):
         generator: nn.Module,
         discriminator: nn.Module,
         dataset: Dataset,
+        config: RestorationConfig | None = None,
         *,
         content_loss: LossFn = l1_loss,
         adversarial_weight: float = 1e-3,
-        lr: float = 1e-4,
         average_decay: float = 0.0,
-        **kwargs,
+        callbacks: Iterable[Callback] = (),
+        device: str | torch.device | None = None,
+        **overrides,
     ):
-        if "optimizer" in kwargs:
+        if "optimizer" in overrides:
             raise ValueError("SRGANTrainer makes its own two Adam optimizers; pass lr instead of optimizer")
-        super().__init__(generator, dataset, loss_fn=content_loss, lr=lr, **kwargs)
+        config = config if config is not None else RestorationConfig(lr=1e-4)  # the paper's lr for both networks
+        super().__init__(generator, dataset, config, loss_fn=content_loss, callbacks=callbacks, device=device,
+                         **overrides)
         if not isinstance(discriminator, nn.Module):
             raise TypeError(f"discriminator must be a torch.nn.Module, got {type(discriminator).__name__}")
         self.discriminator = discriminator.to(self.device)
         if isinstance(content_loss, nn.Module):
             content_loss.to(self.device)
-        self.d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=(0.9, 0.999))
+        self.d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=self.config.lr,
+                                            betas=tuple(self.config.betas))
         self.adversarial_weight = float(adversarial_weight)
         if isinstance(average_decay, bool) or not isinstance(average_decay, (int, float)) \
                 or not 0.0 <= average_decay < 1.0:
@@ -321,127 +351,10 @@ class SRGANTrainer(RestorationTrainer):
 def train_restorer(model: nn.Module, dataset: Dataset, steps: int, **kwargs) -> History:
     """Train ``model`` on ``dataset``'s ``(input, target)`` pairs for ``steps`` steps.
 
-    A one-call shortcut for ``RestorationTrainer(model, dataset, **kwargs).fit(steps)``;
+    A one-call shortcut for ``RestorationTrainer(model, dataset, **kwargs).fit(steps, resume=...)``;
     see :class:`RestorationTrainer` for the arguments. Returns the history.
+
+    Lesson: ``05_super_resolution.ipynb``.
     """
-    resume = kwargs.pop("resume", False)
+    resume = kwargs.pop("resume", None)
     return RestorationTrainer(model, dataset, **kwargs).fit(steps, resume=resume)
-
-
-# ----------------------------------------------------------------------------
-# The evaluation protocol of SR papers
-# ----------------------------------------------------------------------------
-def _quantize_8bit(images: torch.Tensor) -> torch.Tensor:
-    return (images.clamp(0, 1) * 255).round() / 255
-
-
-def evaluate_sr(
-    model: nn.Module | None,
-    images: Mapping[str, torch.Tensor],
-    scale: int,
-    *,
-    tile: int | None = 256,
-    quantize: bool = True,
-    device: str | torch.device | None = None,
-    niqe: bool = False,
-    baseline: bool = True,
-) -> dict:
-    """Score an upscaler (and the bicubic baseline) as SR papers do (SRCNN, Ledig et al. 2017, SwinIR).
-
-    For each high-resolution image ``x`` (``C×H×W`` in ``[0, 1]``):
-
-    1. crop it so both sides are multiples of ``scale`` (:func:`~imgsynth_edu.data.crop_to_multiple`);
-    2. make the input ``y = bicubic_downscale(x, scale)`` (MATLAB-like bicubic),
-       rounded to 8 bits as a saved image is (``quantize=True``);
-    3. restore: the baseline ``bicubic_upscale(y)`` and ``model(y)`` (tiled,
-       clamped to ``[0, 1]``, rounded to 8 bits);
-    4. measure PSNR and SSIM on the BT.601 luma **Y** with a border of
-       ``scale`` pixels cropped, and RGB PSNR with the same crop
-       (:func:`~imgsynth_edu.metrics.sr_metrics`);
-    5. with ``niqe=True``, also the no-reference NIQE of each restored image
-       (:func:`~imgsynth_edu.metrics.niqe`, same border crop; lower looks more
-       natural), the perception axis of the perception-distortion plane (the
-       PIRM 2018 challenge scored perception with it).
-
-    Greyscale images are repeated to 3 channels for an RGB model. ``model=None``
-    scores only bicubic; ``baseline=False`` skips bicubic (for a caller that
-    scores many models on the same images). Returns ``{"scale", "bicubic": {...},
-    "model": {...}, "images": [{"name", "height", "width", "bicubic": {...},
-    "model": {...}}]}`` with the means of ``psnr_y``, ``ssim_y``, ``psnr_rgb``
-    (and ``niqe``) over the images.
-
-    Lesson: ``05_super_resolution.ipynb`` (the evaluation protocol).
-    """
-    from ..data.degradations import bicubic_downscale, bicubic_upscale, crop_to_multiple
-    from ..metrics import sr_metrics
-    from ..models.srresnet import upscale_tiled
-
-    if niqe:
-        from ..metrics import niqe as niqe_score
-
-    check_positive_int(scale, "scale")
-    if not isinstance(images, Mapping) or not images:
-        raise ValueError("images must be a non-empty dict {name: C×H×W tensor}")
-    if model is None and not baseline:
-        raise ValueError("nothing to score: model is None and baseline=False")
-    if model is not None:
-        model.eval()
-        if device is not None:
-            model.to(device)
-    keep = _quantize_8bit if quantize else (lambda t: t)
-    rows, methods = [], (["bicubic"] if baseline else []) + (["model"] if model is not None else [])
-    for name, image in images.items():
-        if not isinstance(image, torch.Tensor) or image.ndim != 3:
-            raise ValueError(f"images[{name!r}] must be a C×H×W tensor, got {getattr(image, 'shape', type(image))}")
-        high_res = crop_to_multiple(image.float(), scale)[None]  # 1×C×H×W, H and W multiples of scale
-        if high_res.shape[1] == 1:
-            high_res = high_res.expand(-1, 3, -1, -1)  # greyscale -> RGB
-        low_res = keep(bicubic_downscale(high_res, scale))  # -> 1×C×(H/s)×(W/s)
-        outputs = {"bicubic": keep(bicubic_upscale(low_res, scale))} if baseline else {}  # -> 1×C×H×W
-        if model is not None:
-            run = upscale_tiled(model, low_res, scale, tile=tile or max(low_res.shape[-2:]))
-            outputs["model"] = keep(run.cpu())  # 1×C×H×W
-        row = {"name": name, "height": high_res.shape[-2], "width": high_res.shape[-1]}
-        for method, output in outputs.items():
-            row[method] = {key: float(value) for key, value in sr_metrics(output, high_res, scale).items()}
-            if niqe:
-                row[method]["niqe"] = float(niqe_score(output, crop_border=scale)[0])
-        rows.append(row)
-    result = {"scale": scale}
-    keys = ("psnr_y", "ssim_y", "psnr_rgb") + (("niqe",) if niqe else ())
-    for method in methods:
-        result[method] = {key: sum(row[method][key] for row in rows) / len(rows) for key in keys}
-    result["images"] = rows
-    return result
-
-
-def perception_distortion_curve(
-    psnr_model: nn.Module,
-    gan_model: nn.Module,
-    images: Mapping[str, torch.Tensor],
-    scale: int,
-    alphas=(0.0, 0.25, 0.5, 0.75, 1.0),
-    *,
-    device: str | torch.device | None = None,
-) -> list[dict]:
-    """Measure network interpolation between a PSNR-trained and a GAN-trained network, point by point.
-
-    For each ``α``, the network ``θ(α) = (1 - α)·θ_psnr + α·θ_gan`` (ESRGAN,
-    Wang et al. 2018, Sec. 3.4; :func:`~imgsynth_edu.models.srresnet.interpolate_networks`)
-    is scored on ``images`` by :func:`evaluate_sr` with NIQE: one point of the
-    perception-distortion plane (Blau & Michaeli 2018) per ``α``. Returns
-    ``[{"alpha", "psnr_y", "ssim_y", "psnr_rgb", "niqe"}, ...]`` in the order of ``alphas``.
-
-    Lesson: ``05_super_resolution.ipynb`` (the network-interpolation widget).
-    """
-    from ..models.srresnet import interpolate_networks
-
-    alphas = [float(alpha) for alpha in alphas]
-    if not alphas:
-        raise ValueError("alphas must hold at least one value in [0, 1]")
-    curve = []
-    for alpha in alphas:
-        blended = interpolate_networks(psnr_model, gan_model, alpha)  # checks alpha and the two networks
-        scores = evaluate_sr(blended, images, scale, device=device, niqe=True, baseline=False)["model"]
-        curve.append({"alpha": alpha, **scores})
-    return curve

@@ -1,7 +1,43 @@
-"""Interactive explorers for the lessons (the only module that imports ipywidgets).
+"""Interactive explorers for the lessons (the only package that imports ipywidgets).
 
-Import from the submodule of the lesson, e.g.
-``from imgsynth_edu.widgets.tour import DegradationExplorer``. Every explorer
-uses core widgets whose API is the same in ipywidgets 7.x (Colab) and 8.x, and
-can draw its static figure without a front end.
+Each lesson's explorer, importable from here::
+
+    from imgsynth_edu.widgets import DegradationExplorer, working_copy
+
+=====================  =================================  ==========
+explorer               what it shows                      lesson
+=====================  =================================  ==========
+DegradationExplorer    one degradation, its PSNR          00
+TrainingMonitor        a GAN's losses and samples, live   01, 02
+LatentExplorer         walks through a generator's z      02
+ClassPicker            a conditional generator by label   03
+InpaintingPainter      holes filled by GAN and baseline   03
+QualityPlayground      PSNR / SSIM / MS-SSIM, live        04
+SRComparison           a before/after wipe with zoom      05
+BurstExplorer          register and merge a burst         06
+=====================  =================================  ==========
+
+Every explorer uses core widgets whose API is the same in ipywidgets 7.x
+(Colab) and 8.x, and can draw its static figure without a front end. Helpers
+two explorers share live in :mod:`.common` (never in one lesson's module).
 """
+
+from .burst import BurstExplorer
+from .cgan import ClassPicker, InpaintingPainter
+from .common import working_copy
+from .gan import LatentExplorer, TrainingMonitor
+from .metrics import QualityPlayground
+from .sr import SRComparison
+from .tour import DegradationExplorer
+
+__all__ = [
+    "BurstExplorer",
+    "ClassPicker",
+    "DegradationExplorer",
+    "InpaintingPainter",
+    "LatentExplorer",
+    "QualityPlayground",
+    "SRComparison",
+    "TrainingMonitor",
+    "working_copy",
+]

@@ -6,7 +6,7 @@ shows, for the chosen number of frames, noise level and seed:
 
 * the first frames of the burst (nearest-neighbour enlarged: the pixels as they are);
 * the true shifts ``d_f`` against those estimated by phase correlation
-  (:func:`imgsynth_edu.models.burst.estimate_shifts`), in low-resolution pixels;
+  (:func:`imgsynth_edu.classical.estimate_shifts`), in low-resolution pixels;
 * the learned model's per-pixel fusion weights of every frame (when a model is given);
 * the merged results - bicubic of frame 0, shift-and-add, robust merge, the
   burst model - each with its Y-PSNR against the truth (SR protocol:
@@ -23,19 +23,18 @@ Lesson: ``06_multi_frame_restoration.ipynb``.
 
 from __future__ import annotations
 
-import io
-
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from .._checks import check_choice, check_non_negative, check_positive_int
+from ..classical import estimate_shifts, robust_merge, shift_and_add
 from ..data.bursts import DEFAULT_NOISE, synthetic_burst
 from ..data.degradations import bicubic_upscale
 from ..data.photos import load_photo, photo_names
 from ..metrics.image import sr_metrics
-from ..models.burst import estimate_shifts, robust_merge, shift_and_add
+from ..viz import figure_to_png
 
 MAX_FRAMES = 8
 
@@ -143,11 +142,7 @@ class BurstExplorer:
         values = {name: control.value for name, control in self.controls.items()}
         self.result = self.render(values["frames"], values["noise"], values["seed"])
         self.caption.value = f"<p>{self.result['caption']}</p>"
-        figure = self.figure(self.result)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=72)
-        plt.close(figure)
-        self.image.value = buffer.getvalue()
+        self.image.value = figure_to_png(self.figure(self.result), dpi=72)
 
     # -- pictures ----------------------------------------------------------
     def figure(self, result: dict | None = None):

@@ -7,7 +7,7 @@
   (columns): style stays along a row, content changes along it.
 * :class:`InpaintingPainter` - pick an image, a mask kind, its size and
   position; see the masked input, the GAN's fill, the biharmonic baseline's
-  fill (``skimage.restoration.inpaint_biharmonic``) and the truth, with the
+  fill (:func:`imgsynth_edu.classical.inpaint_biharmonic`) and the truth, with the
   PSNR inside the hole for both methods.
 
 Both work without a front end: :meth:`render` returns what the widget shows,
@@ -19,25 +19,14 @@ Lesson: ``03_conditional_gan.ipynb``.
 from __future__ import annotations
 
 import ipywidgets as widgets
+import matplotlib.pyplot as plt
 import torch
 
 from .._checks import check_images
-from ..data.masks import (
-    apply_masks,
-    centre_box_masks,
-    free_form_masks,
-    inpaint_biharmonic,
-    random_box_masks,
-)
+from ..classical import inpaint_biharmonic
+from ..data.masks import apply_masks, centre_box_masks, free_form_masks, random_box_masks
 from ..metrics.conditional import hole_psnr
-from ..viz import make_grid
-from .tour import to_png
-
-
-def _enlarged_png(image: torch.Tensor, factor: int) -> bytes:
-    """PNG of a ``C×H×W`` image enlarged ``factor`` times (nearest neighbour: pixels stay square)."""
-    big = image[None].repeat_interleave(factor, dim=-2).repeat_interleave(factor, dim=-1)  # (1, C, fH, fW)
-    return to_png(big)
+from ..viz import image_to_png, make_grid
 
 
 class ClassPicker:
@@ -118,7 +107,7 @@ class ClassPicker:
         mode = self.controls["mode"].value
         self.controls["digit"].disabled = mode != "digit"
         result = self.render(mode, self.controls["digit"].value, self.controls["seed"].value)
-        self.image.value = _enlarged_png(result["grid"], self.zoom)
+        self.image.value = image_to_png(result["grid"], self.zoom)
         self.caption.value = f"<p>{result['caption']}</p>"
         self.last = result
 
@@ -127,8 +116,6 @@ class ClassPicker:
 
     def static_figure(self, seeds=(0, 1, 2, 3)):
         """Rows: noise from each seed; columns: every class. The lesson's "style vs content" figure."""
-        import matplotlib.pyplot as plt
-
         z = torch.cat([torch.randn(1, self.generator.latent_dim, generator=torch.Generator().manual_seed(s))
                        for s in seeds])  # (S, Z)
         images = self._decode(z.repeat_interleave(self.num_classes, dim=0),
@@ -236,7 +223,7 @@ class InpaintingPainter:
         self.controls["seed"].disabled = box
         result = self.render(c["image"], c["mask"], c["size"], c["row"], c["column"], c["seed"])
         strip = make_grid(torch.stack([result["masked"], result["gan"], result["biharmonic"], result["truth"]]), nrow=4)
-        self.image.value = _enlarged_png(strip, self.zoom)
+        self.image.value = image_to_png(strip, self.zoom)
         self.caption.value = f"<p>{result['caption']}</p>"
         self.last = result
 
@@ -245,8 +232,6 @@ class InpaintingPainter:
 
     def static_figure(self, indices=(0, 1, 2), mask: str = "centre box", size: float = 0.4, seed: int = 0):
         """Rows of ``[masked | GAN | biharmonic | truth]`` with hole PSNRs (the lesson's figure)."""
-        import matplotlib.pyplot as plt
-
         columns = ("masked", "gan", "biharmonic", "truth")
         titles = {"masked": "masked input", "gan": "GAN fill", "biharmonic": "biharmonic", "truth": "truth"}
         fig, axes = plt.subplots(len(indices), 4, figsize=(8, 2.1 * len(indices)), squeeze=False)

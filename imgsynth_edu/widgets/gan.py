@@ -29,29 +29,14 @@ import torch
 from .._checks import check_choice, check_positive_int
 from ..models.gan import latent_directions, lerp, slerp
 from ..training.common import Callback
-from ..viz import make_grid
+from ..viz import figure_to_png, image_to_png, make_grid, plot_toy
 
 INTERPOLATIONS = {"slerp": slerp, "lerp": lerp}
 
 
-def _figure_png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80)
-    plt.close(fig)
-    return buffer.getvalue()
-
-
-def _grid_png(images: torch.Tensor, zoom: int = 2, nrow: int | None = None) -> bytes:
-    """PNG bytes of an image grid, enlarged ``zoom``× with nearest neighbours (pixels shown as they are)."""
-    from PIL import Image
-
-    grid = make_grid(images.detach().cpu(), nrow=nrow)  # (C, H', W'); refuses values outside [0, 1]
-    array = (grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-    array = array.repeat(zoom, axis=0).repeat(zoom, axis=1)
-    picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    return buffer.getvalue()
+def _enlarge(image: torch.Tensor, factor: int) -> torch.Tensor:
+    """``C×H×W`` -> ``C×(factor·H)×(factor·W)`` by repeating pixels (nearest neighbour: pixels stay square)."""
+    return image.repeat_interleave(factor, dim=-2).repeat_interleave(factor, dim=-1)
 
 
 # ----------------------------------------------------------------------------
@@ -111,14 +96,12 @@ class TrainingMonitor(Callback):
         trainer = self.trainer
         samples = trainer.preview()
         if self.toy is not None:
-            from ..data.toy2d import plot_toy
-
             fig, ax = plt.subplots(figsize=(3.6, 3.4))
             plot_toy(self.toy, samples, discriminator=trainer.discriminator, ax=ax, n_real=500,
                      title=f"step {trainer.step}")
             fig.tight_layout()
-            return _figure_png(fig)
-        return _grid_png(samples, zoom=self.zoom)
+            return figure_to_png(fig)
+        return image_to_png(make_grid(samples.detach().cpu()), zoom=self.zoom)
 
     def curves_png(self) -> bytes:
         """Loss curves and ``D(x)``, ``D(G(z))`` so far, as PNG bytes."""
@@ -140,7 +123,7 @@ class TrainingMonitor(Callback):
             if ax.lines:
                 ax.legend(fontsize=7)
         fig.tight_layout()
-        return _figure_png(fig)
+        return figure_to_png(fig)
 
     def _status(self) -> str:
         values, step = self.trainer.history.values, self.trainer.step
@@ -273,21 +256,18 @@ class LatentExplorer:
         ends = torch.cat([self.latent(0.0, interpolation, offsets), z_now, self.latent(1.0, interpolation, offsets)])
         top = self.generator.decode(ends).cpu()  # (3, C, H, W)
         strip = self.generator.decode(path).cpu()  # (path_steps, C, H, W)
-        from PIL import Image
-
-        top_img = Image.open(io.BytesIO(_grid_png(top, zoom=self.zoom * 2, nrow=3)))
-        strip_img = Image.open(io.BytesIO(_grid_png(strip, zoom=self.zoom, nrow=self.path_steps)))
-        canvas = Image.new(top_img.mode, (max(top_img.width, strip_img.width), top_img.height + strip_img.height + 6), 255)
-        canvas.paste(top_img, (0, 0))
-        canvas.paste(strip_img, (0, top_img.height + 6))
-        buffer = io.BytesIO()
-        canvas.save(buffer, format="PNG")
+        top_grid = _enlarge(make_grid(top, nrow=3), 2 * self.zoom)  # (C, H1, W1): A, now, B, twice as large
+        strip_grid = _enlarge(make_grid(strip, nrow=self.path_steps), self.zoom)  # (C, H2, W2): the path
+        (channels, top_h, top_w), (_, strip_h, strip_w) = top_grid.shape, strip_grid.shape
+        canvas = torch.ones(channels, top_h + 6 + strip_h, max(top_w, strip_w))  # white, 6 px between the rows
+        canvas[:, :top_h, :top_w] = top_grid
+        canvas[:, top_h + 6 :, :strip_w] = strip_grid
         norm = float(z_now.norm())
         typical = float(np.sqrt(self.generator.latent_dim))
         offsets_text = ", ".join(f"{a:+.2f}" for a in offsets) if len(offsets) else "none"
         caption = (f"seeds A={self.seeds[0]}, B={self.seeds[1]} | t={t:.2f} ({interpolation}) | "
                    f"directions: {offsets_text} | ‖z‖ = {norm:.2f} (typical √Z = {typical:.2f})")
-        return {"png": buffer.getvalue(), "caption": caption, "norm": norm}
+        return {"png": image_to_png(canvas), "caption": caption, "norm": norm}
 
     def update(self) -> None:
         result = self.render()

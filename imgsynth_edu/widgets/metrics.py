@@ -1,7 +1,7 @@
 """The quality playground of lesson 04: degrade a photograph, watch PSNR, SSIM and MS-SSIM react.
 
 :class:`QualityPlayground` applies up to five degradations to a bundled
-photograph, in this order, and shows the original, the result and the three
+photograph, in this order (with :func:`imgsynth_edu.data.degrade`), and shows the original, the result and the three
 full-reference scores (:mod:`imgsynth_edu.metrics.image`) of the result
 against the original:
 
@@ -17,8 +17,9 @@ control               parameter                   what to look for
 
 Brightness ``b > 0`` moves every pixel the fraction ``b`` of the way to
 white (``x + b(1 - x)``), ``b < 0`` the fraction ``|b|`` to black
-(``x(1 + b)``): the result stays in ``[0, 1]`` without clipping. The shift
-moves the image ``s`` pixels right, repeating the first column (edge padding).
+(``x(1 + b)``): the result stays in ``[0, 1]`` without clipping
+(:func:`imgsynth_edu.data.change_brightness`). The shift moves the image ``s``
+pixels right, repeating the first column (:func:`imgsynth_edu.data.shift_right`).
 
 :meth:`QualityPlayground.render` computes what the widget shows without a
 front end; :meth:`QualityPlayground.static_figure` draws each degradation
@@ -33,13 +34,14 @@ import math
 from collections.abc import Sequence
 
 import ipywidgets as widgets
+import matplotlib.pyplot as plt
 import torch
 
-from .._checks import check_choice, check_images
-from ..data import add_gaussian_noise, gaussian_blur, jpeg_compress, load_photo, photo_names
+from .._checks import check_choice
+from ..data import degrade, load_photo, photo_names
 from ..metrics import ms_ssim, psnr, ssim
-from ..viz import identical_at_8_bits, psnr_text
-from .tour import to_png, working_copy
+from ..viz import identical_at_8_bits, image_to_png, psnr_text, to_numpy_image
+from .common import working_copy
 
 #: The controls' (label, minimum, maximum, step, neutral value), in the order they are applied.
 SETTINGS = {
@@ -51,35 +53,17 @@ SETTINGS = {
 }
 
 
-def shift_right(image: torch.Tensor, pixels: int) -> torch.Tensor:
-    """Move ``image`` (``N×C×H×W``) ``pixels`` to the right, repeating the first column."""
-    if pixels == 0:
-        return image.clone()
-    padded = torch.cat([image[..., :1].expand(-1, -1, -1, pixels), image], dim=-1)  # (N, C, H, W+s)
-    return padded[..., : image.shape[-1]]  # (N, C, H, W)
+def check_settings(settings: dict) -> dict:
+    """Raise unless every setting is a control of :data:`SETTINGS` with a value inside the slider's range.
 
-
-def change_brightness(image: torch.Tensor, amount: float) -> torch.Tensor:
-    """Move each pixel the fraction ``amount`` toward white (> 0) or black (< 0); stays in [0, 1]."""
-    if not -1.0 <= amount <= 1.0:
-        raise ValueError(f"amount must lie in [-1, 1], got {amount!r}")
-    return image + amount * (1 - image) if amount >= 0 else image * (1 + amount)
-
-
-def degrade(image: torch.Tensor, blur=0.0, noise=0.0, jpeg=0, shift=0, brightness=0.0, seed: int = 0) -> torch.Tensor:
-    """Apply the playground's degradations in order: blur, noise, JPEG (0 = off), shift, brightness."""
-    check_images(image, "image")
-    for name, value in (("blur", blur), ("noise", noise), ("jpeg", jpeg), ("shift", shift), ("brightness", brightness)):
+    Lesson: ``04_measuring_quality.ipynb``.
+    """
+    for name, value in settings.items():
+        check_choice(name, "setting", set(SETTINGS))
         _, low, high, _, _ = SETTINGS[name]
         if not low <= value <= high:
             raise ValueError(f"{name} must lie in [{low}, {high}], got {value!r}")
-    result = gaussian_blur(image, float(blur)) if blur > 0 else image.clone()
-    if noise > 0:
-        result = add_gaussian_noise(result, float(noise), generator=torch.Generator().manual_seed(int(seed)))
-    if jpeg > 0:
-        result = jpeg_compress(result, int(jpeg))
-    result = shift_right(result, int(shift))
-    return change_brightness(result, float(brightness))
+    return settings
 
 
 def scores(degraded: torch.Tensor, original: torch.Tensor) -> dict[str, float]:
@@ -161,7 +145,7 @@ class QualityPlayground:
     def render(self, photo: str, **settings) -> dict:
         """Original, degraded, scores and caption text for one choice (what the widget shows)."""
         original = self.photo(photo)
-        degraded = degrade(original, seed=self.seed, **settings)
+        degraded = degrade(original, seed=self.seed, **check_settings(settings))
         values = scores(degraded, original)
         return {"original": original, "degraded": degraded, "scores": values,
                 "caption": f"{photo}: {format_scores(values)}"}
@@ -169,8 +153,8 @@ class QualityPlayground:
     def update(self) -> None:
         """Recompute the degraded picture and the scores from the controls."""
         result = self.render(self.controls["photo"].value, **self.settings())
-        self.images["original"].value = to_png(result["original"])
-        self.images["degraded"].value = to_png(result["degraded"])
+        self.images["original"].value = image_to_png(result["original"])
+        self.images["degraded"].value = image_to_png(result["degraded"])
         self.caption.value = f"<p style='font-size:110%'>{result['caption']}</p>"
         self.last = result
 
@@ -179,10 +163,6 @@ class QualityPlayground:
 
     def static_figure(self, photo: str | None = None, examples: Sequence[tuple[str, dict]] | None = None):
         """Each degradation alone, with its PSNR / SSIM / MS-SSIM in the title (a matplotlib figure)."""
-        import matplotlib.pyplot as plt
-
-        from ..viz import to_numpy_image
-
         photo = photo if photo is not None else self.controls["photo"].value
         check_choice(photo, "photo", set(self.photos))
         examples = list(examples) if examples is not None else [

@@ -29,11 +29,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import ipywidgets as widgets
+import matplotlib.pyplot as plt
 import torch
 
 from .._checks import check_images
+from ..data.degradations import bicubic_downscale, bicubic_upscale, crop_to_multiple
 from ..metrics import psnr, ssim
-from .tour import to_png
+from ..models.srresnet import interpolate_networks, upscale_tiled
+from ..viz import compare, figure_to_png, image_to_png, to_numpy_image
 
 GROUND_TRUTH = "ground truth"
 _MIN_ZOOM = 16  # SSIM's 11-pixel window must fit
@@ -143,9 +146,6 @@ class SRComparison:
         cls, ground_truth: torch.Tensor, scale: int, models: Mapping[str, torch.nn.Module], *, tile: int = 128, **kwargs
     ) -> SRComparison:
         """Downscale ``ground_truth`` (MATLAB-like bicubic), restore it with bicubic and each model, compare."""
-        from ..data.degradations import bicubic_downscale, bicubic_upscale, crop_to_multiple
-        from ..models.srresnet import upscale_tiled
-
         truth = crop_to_multiple(_as_batch(ground_truth, "ground_truth"), scale)  # 1×C×H×W
         low_res = bicubic_downscale(truth, scale)  # -> 1×C×(H/s)×(W/s)
         results = {"bicubic": bicubic_upscale(low_res, scale)}
@@ -207,9 +207,9 @@ class SRComparison:
 
     def update(self) -> None:
         """Redraw the view, the two zooms and the caption from the controls."""
-        self.images["view"].value = to_png(self.composite())
-        self.images["zoom_left"].value = to_png(self._zoom(self.results[self.controls["left"].value]))
-        self.images["zoom_right"].value = to_png(self._zoom(self.results[self.controls["right"].value]))
+        self.images["view"].value = image_to_png(self.composite())
+        self.images["zoom_left"].value = image_to_png(self._zoom(self.results[self.controls["left"].value]))
+        self.images["zoom_right"].value = image_to_png(self._zoom(self.results[self.controls["right"].value]))
         self.caption.value = self.caption_text()
 
     def _on_change(self, change) -> None:
@@ -223,8 +223,6 @@ class SRComparison:
     # -- static ----------------------------------------------------------------
     def static_figure(self, size: float = 3.0):
         """Every method and the ground truth side by side, the zoom region enlarged, with its scores."""
-        from ..viz import compare
-
         top, left, zoom = self.zoom_region()
         scores = self.scores()
         images = {name: image[0] for name, image in self.results.items()}
@@ -236,17 +234,6 @@ class SRComparison:
 # ----------------------------------------------------------------------------
 # Network interpolation: a slider between SRResNet and SRGAN
 # ----------------------------------------------------------------------------
-def _figure_png(figure) -> bytes:
-    import io
-
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=80)
-    plt.close(figure)
-    return buffer.getvalue()
-
-
 def plot_perception_distortion(curve, references=None, current=None, ax=None):
     """The perception-distortion plane (Blau & Michaeli 2018): Y-PSNR across, NIQE up, both measured.
 
@@ -260,8 +247,6 @@ def plot_perception_distortion(curve, references=None, current=None, ax=None):
 
     Lesson: ``05_super_resolution.ipynb``.
     """
-    import matplotlib.pyplot as plt
-
     if ax is None:
         _, ax = plt.subplots(figsize=(4.6, 3.8))
     psnrs = [point["psnr_y"] for point in curve]
@@ -317,7 +302,6 @@ class NetworkInterpolation:
     def __init__(self, psnr_model: torch.nn.Module, gan_model: torch.nn.Module, ground_truth: torch.Tensor,
                  scale: int, curve, *, references: Mapping[str, Mapping[str, float]] | None = None,
                  alpha: float = 0.0, zoom: int = 2):
-        from ..data.degradations import bicubic_downscale, crop_to_multiple
 
         self.truth = crop_to_multiple(_as_batch(ground_truth, "ground_truth"), scale)  # 1×C×H×W
         self.low_res = bicubic_downscale(self.truth, scale)  # 1×C×(H/s)×(W/s)
@@ -374,7 +358,6 @@ class NetworkInterpolation:
 
     def picture(self, alpha: float) -> torch.Tensor:
         """The blended network's restoration of the picture, ``1×C×H×W`` in ``[0, 1]`` (cached per α)."""
-        from ..models.srresnet import interpolate_networks, upscale_tiled
 
         alpha = self._nearest(alpha)
         if alpha not in self._pictures:
@@ -394,14 +377,12 @@ class NetworkInterpolation:
 
     def update(self) -> None:
         """Redraw the picture, the plane and the caption for the slider's α."""
-        import matplotlib.pyplot as plt
-
         alpha = self._nearest(self.controls["alpha"].value)
-        self.images["picture"].value = to_png(self._side_by_side(alpha))
+        self.images["picture"].value = image_to_png(self._side_by_side(alpha))
         figure, ax = plt.subplots(figsize=(4.6, 3.8))
         plot_perception_distortion(self.curve, self.references, current=alpha, ax=ax)
         figure.tight_layout()
-        self.images["plane"].value = _figure_png(figure)
+        self.images["plane"].value = figure_to_png(figure)
         self.caption.value = f"restored (left) and ground truth (right) | {self.caption_text(alpha)}"
 
     def _on_change(self, change) -> None:
@@ -409,10 +390,6 @@ class NetworkInterpolation:
 
     def static_figure(self, alphas=(0.0, 0.5, 1.0), size: float = 2.6):
         """The picture at a few ``α`` next to bicubic and the truth, and the plane with every point (a figure)."""
-        import matplotlib.pyplot as plt
-
-        from ..data.degradations import bicubic_upscale
-        from ..viz import to_numpy_image
 
         panels = {"bicubic": bicubic_upscale(self.low_res, self.scale)}
         for alpha in alphas:

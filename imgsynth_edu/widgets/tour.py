@@ -8,7 +8,8 @@ states the degradation, its parameter and the PSNR between the two:
     \\mathrm{PSNR}(x, y) = 10 \\log_{10} \\frac{1}{\\mathrm{MSE}(x, y)}
     \\quad\\text{(images in } [0, 1]\\text{, so the peak is 1)}
 
-The degradations are those of :mod:`imgsynth_edu.data.degradations`:
+The degradations are those of :mod:`imgsynth_edu.data.degradations`, applied
+one at a time by :func:`imgsynth_edu.data.degrade`:
 
 ===================  =============================  ====================================
 name                 parameter (slider)             what it models
@@ -32,28 +33,18 @@ Lesson: ``00_tour.ipynb``.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import ipywidgets as widgets
-import numpy as np
+import matplotlib.pyplot as plt
 import torch
 
-from .._checks import check_choice, check_images
-from ..data import (
-    add_gaussian_noise,
-    add_poisson_noise,
-    bicubic_downscale,
-    bicubic_resize,
-    bicubic_upscale,
-    gaussian_blur,
-    jpeg_compress,
-    load_photo,
-    photo_names,
-)
+from .._checks import check_choice
+from ..data import degrade, load_photo, photo_names
 from ..metrics import psnr
-from ..viz import identical_at_8_bits, psnr_text
+from ..viz import identical_at_8_bits, image_to_png, psnr_text, to_numpy_image
+from .common import working_copy
 
 
 def _psnr(reference: torch.Tensor, degraded: torch.Tensor) -> float:
@@ -63,9 +54,12 @@ def _psnr(reference: torch.Tensor, degraded: torch.Tensor) -> float:
 
 @dataclass(frozen=True)
 class DegradationSpec:
-    """One degradation: its slider (label, range, default), whether it is random, and two
-    strengths (mild, strong) for the static figure."""
+    """One degradation: the keyword of :func:`imgsynth_edu.data.degrade` it sets, its slider
+    (label, range, default), whether it is random, and two strengths (mild, strong) for the
+    static figure."""
 
+    keyword: str
+    integer: bool
     parameter: str
     label: str
     minimum: float
@@ -80,24 +74,30 @@ class DegradationSpec:
 
 #: The degradations of the explorer, in menu order.
 DEGRADATIONS: dict[str, DegradationSpec] = {
-    "gaussian blur": DegradationSpec("sigma", "blur σ (px)", 0.0, 5.0, 0.1, 1.5, ".1f", False, (1.0, 3.0), " px"),
-    "gaussian noise": DegradationSpec("sigma", "noise σ", 0.0, 0.3, 0.01, 0.05, ".2f", True, (0.03, 0.15)),
-    "poisson noise": DegradationSpec("peak", "photons (peak)", 1.0, 1000.0, 1.0, 50.0, ".0f", True, (500.0, 10.0)),
-    "JPEG": DegradationSpec("quality", "JPEG quality", 1.0, 95.0, 1.0, 20.0, ".0f", False, (30.0, 5.0)),
-    "bicubic down+up": DegradationSpec("scale", "scale ×", 2.0, 4.0, 1.0, 2.0, ".0f", False, (2.0, 4.0)),
+    "gaussian blur": DegradationSpec("blur", False, "sigma", "blur σ (px)", 0.0, 5.0, 0.1, 1.5, ".1f", False,
+                                     (1.0, 3.0), " px"),
+    "gaussian noise": DegradationSpec("noise", False, "sigma", "noise σ", 0.0, 0.3, 0.01, 0.05, ".2f", True,
+                                      (0.03, 0.15)),
+    "poisson noise": DegradationSpec("photons", False, "peak", "photons (peak)", 1.0, 1000.0, 1.0, 50.0, ".0f", True,
+                                     (500.0, 10.0)),
+    "JPEG": DegradationSpec("jpeg", True, "quality", "JPEG quality", 1.0, 95.0, 1.0, 20.0, ".0f", False, (30.0, 5.0)),
+    "bicubic down+up": DegradationSpec("scale", True, "scale", "scale ×", 2.0, 4.0, 1.0, 2.0, ".0f", False,
+                                       (2.0, 4.0)),
 }
 
 
-def degrade(image: torch.Tensor, degradation: str, strength: float, seed: int = 0) -> torch.Tensor:
-    """Apply one named degradation of :data:`DEGRADATIONS` to ``image`` (``N×C×H×W`` in ``[0, 1]``).
+def apply_degradation(image: torch.Tensor, degradation: str, strength: float, seed: int = 0) -> torch.Tensor:
+    """Apply one named degradation of :data:`DEGRADATIONS` at ``strength`` to ``image`` (``N×C×H×W`` in ``[0, 1]``).
 
-    ``strength`` is the parameter of that degradation (blur ``sigma`` in pixels,
-    noise ``sigma``, Poisson ``peak``, JPEG ``quality``, bicubic ``scale``);
-    ``seed`` seeds the random ones. "bicubic down+up" shrinks by ``scale`` and
-    enlarges back with the same MATLAB-like bicubic, so the result has the
-    input's size and shows exactly the detail that is lost.
+    ``strength`` is that degradation's parameter (blur ``sigma`` in pixels, noise
+    ``sigma``, Poisson ``peak``, JPEG ``quality``, bicubic ``scale``) and must lie
+    in the slider's range; the work is done by :func:`imgsynth_edu.data.degrade`
+    with that one keyword (``seed`` seeds the random ones). "bicubic down+up"
+    shrinks by ``scale`` and enlarges back with the same MATLAB-like bicubic, so
+    the result has the input's size and shows exactly the detail that is lost.
+
+    Lesson: ``00_tour.ipynb``.
     """
-    check_images(image, "image")
     check_choice(degradation, "degradation", set(DEGRADATIONS))
     spec = DEGRADATIONS[degradation]
     if not spec.minimum <= strength <= spec.maximum:
@@ -105,17 +105,8 @@ def degrade(image: torch.Tensor, degradation: str, strength: float, seed: int = 
             f"strength for {degradation!r} ({spec.parameter}) must lie in "
             f"[{spec.minimum:g}, {spec.maximum:g}], got {strength!r}"
         )
-    generator = torch.Generator().manual_seed(int(seed))
-    if degradation == "gaussian blur":
-        return gaussian_blur(image, float(strength))
-    if degradation == "gaussian noise":
-        return add_gaussian_noise(image, float(strength), generator=generator)
-    if degradation == "poisson noise":
-        return add_poisson_noise(image, float(strength), generator=generator)
-    if degradation == "JPEG":
-        return jpeg_compress(image, int(round(strength)))
-    scale = int(round(strength))
-    return bicubic_upscale(bicubic_downscale(image, scale), scale)  # (N, C, H/s, W/s) -> (N, C, H, W)
+    value = int(round(strength)) if spec.integer else float(strength)
+    return degrade(image, **{spec.keyword: value}, seed=seed)
 
 
 def describe(degradation: str, strength: float, seed: int | None = None) -> str:
@@ -126,52 +117,6 @@ def describe(degradation: str, strength: float, seed: int | None = None) -> str:
     if spec.random and seed is not None:
         text += f", seed {seed}"
     return text
-
-
-def working_copy(photo: torch.Tensor, size: int = 192) -> torch.Tensor:
-    """A ``1×C×size×size`` centre crop of ``photo`` (``C×H×W``), shrunk first if it is large.
-
-    The photograph is shrunk (MATLAB-like bicubic, antialiased) until its short
-    side is ``size``, then centre-cropped to a square, so every photo shows its
-    whole subject at the same small size. ``size`` must be a multiple of 12 so
-    that bicubic scales 2, 3 and 4 divide it; a photo whose short side is
-    smaller than ``size`` is cropped to the largest multiple of 12 it holds.
-    """
-    if size % 12:
-        raise ValueError(f"size must be a multiple of 12 (so scales 2, 3, 4 divide it), got {size}")
-    image = photo[None] if photo.ndim == 3 else photo  # (1, C, H, W)
-    check_images(image, "photo")
-    height, width = image.shape[-2:]
-    short = min(height, width)
-    if short > size:
-        factor = size / short
-        image = bicubic_resize(image, (max(size, round(height * factor)), max(size, round(width * factor))))
-    side = min(size, (min(image.shape[-2:]) // 12) * 12)
-    if side < 12:
-        raise ValueError(f"photo is too small ({height}×{width}) for the explorer")
-    top = (image.shape[-2] - side) // 2
-    left = (image.shape[-1] - side) // 2
-    return image[..., top : top + side, left : left + side].contiguous()  # (1, C, side, side)
-
-
-def to_png(image: torch.Tensor, zoom: int = 1) -> bytes:
-    """PNG bytes of one ``1×C×H×W`` image in ``[0, 1]`` (rounded to 8 bits, as any picture file).
-
-    ``zoom`` repeats every pixel ``zoom × zoom`` times (nearest neighbour), so that a
-    browser showing the picture enlarged does not smooth away noise and JPEG blocks.
-    """
-    from PIL import Image
-
-    check_images(image, "image")
-    if isinstance(zoom, bool) or not isinstance(zoom, int) or zoom < 1:
-        raise ValueError(f"zoom must be a positive int, got {zoom!r}")
-    array = (image[0].detach().cpu().permute(1, 2, 0).numpy() * 255.0).round().astype(np.uint8)  # (H, W, C)
-    if zoom > 1:
-        array = array.repeat(zoom, axis=0).repeat(zoom, axis=1)  # (H·zoom, W·zoom, C)
-    pil = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
-    buffer = io.BytesIO()
-    pil.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 class DegradationExplorer:
@@ -265,7 +210,7 @@ class DegradationExplorer:
     def render(self, photo: str, degradation: str, strength: float, seed: int = 0) -> dict:
         """Original, degraded, PSNR and caption text for one choice (what the widget shows)."""
         original = self.photo(photo)
-        degraded = degrade(original, degradation, strength, seed)
+        degraded = apply_degradation(original, degradation, strength, seed)
         score = _psnr(original, degraded)
         score_text = psnr_text(score, identical_at_8_bits(degraded, original))
         spec = DEGRADATIONS[degradation]
@@ -279,8 +224,8 @@ class DegradationExplorer:
             self.controls["photo"].value, self.controls["degradation"].value,
             self.controls["strength"].value, self.controls["seed"].value,
         )
-        self.images["original"].value = to_png(result["original"], self.zoom)
-        self.images["degraded"].value = to_png(result["degraded"], self.zoom)
+        self.images["original"].value = image_to_png(result["original"], self.zoom)
+        self.images["degraded"].value = image_to_png(result["degraded"], self.zoom)
         self.caption.value = f"<p style='font-size:110%'>{result['caption']}</p>"
         self.last = result
 
@@ -317,10 +262,6 @@ class DegradationExplorer:
         setting (:attr:`DegradationSpec.figure_strengths`). This is what the
         widget shows, for a reader without a live kernel.
         """
-        import matplotlib.pyplot as plt
-
-        from ..viz import to_numpy_image
-
         photo = photo if photo is not None else self.controls["photo"].value
         check_choice(photo, "photo", set(self.photos))
         degradations = list(degradations) if degradations is not None else list(DEGRADATIONS)

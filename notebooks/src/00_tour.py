@@ -42,7 +42,8 @@ import torch
 from IPython.display import display
 
 from imgsynth_edu import data, viz
-from imgsynth_edu.widgets.tour import DEGRADATIONS, DegradationExplorer, degrade, working_copy
+from imgsynth_edu.widgets import DegradationExplorer, working_copy
+from imgsynth_edu.widgets.tour import DEGRADATIONS
 
 quick = ise.is_quick_mode()
 

@@ -40,9 +40,10 @@ import torch
 from IPython.display import display
 
 from imgsynth_edu import losses
-from imgsynth_edu.data.toy2d import grid_of_gaussians, plot_toy, ring_of_gaussians
+from imgsynth_edu.data.toy2d import grid_of_gaussians, ring_of_gaussians
 from imgsynth_edu.models.gan import MLPDiscriminator, MLPGenerator
 from imgsynth_edu.training.gan import GANTrainer
+from imgsynth_edu.viz import plot_toy
 from imgsynth_edu.widgets.gan import TrainingMonitor
 
 quick = ise.is_quick_mode()

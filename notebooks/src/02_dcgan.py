@@ -46,7 +46,7 @@ from IPython.display import display
 
 from imgsynth_edu import pretrained, viz
 from imgsynth_edu.data import get_dataset, stack_dataset
-from imgsynth_edu.evaluate_gan import digit_gan_scores
+from imgsynth_edu.evaluation import digit_gan_scores
 from imgsynth_edu.models.gan import DCGANDiscriminator, DCGANGenerator
 from imgsynth_edu.training import Callback, GANTrainer
 from imgsynth_edu.widgets.gan import LatentExplorer, TrainingMonitor
@@ -244,7 +244,7 @@ plt.show()
 # 1. Train with `loss="non-saturating"`, `loss="hinge"` and `loss="wgan-gp", n_critic=5` (use
 #    `DCGANDiscriminator(..., batch_norm=False)` for WGAN-GP: its penalty is per sample), each with
 #    `spectral_norm=True` and without. Compare FID and the smallest digit share
-#    (`digit_gan_scores` in `imgsynth_edu.evaluate_gan`).
+#    (`digit_gan_scores` in `imgsynth_edu.evaluation`).
 # 2. Train with `ema_decay=0.999` and compare the scores of `trainer.generator` and `trainer.generator_ema`.
 # 3. Using the explorer, find a direction slider that changes the *style* (thickness, slant) but not the digit.
 #

@@ -42,9 +42,11 @@ import torch
 from IPython.display import display
 
 from imgsynth_edu import pretrained, viz
+from imgsynth_edu.classical import inpaint_biharmonic
 from imgsynth_edu.data import get_dataset
-from imgsynth_edu.data.masks import InpaintingDataset, inpaint_biharmonic
-from imgsynth_edu.metrics.conditional import conditional_accuracy, evaluate_inpainting, hole_psnr, sample_per_class
+from imgsynth_edu.data.masks import InpaintingDataset
+from imgsynth_edu.evaluation import evaluate_inpainting
+from imgsynth_edu.metrics.conditional import conditional_accuracy, hole_psnr, sample_per_class
 from imgsynth_edu.models.cgan import (
     ConcatDiscriminator,
     ConditionalDCGANGenerator,

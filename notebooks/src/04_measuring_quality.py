@@ -43,8 +43,9 @@ from IPython.display import display
 
 from imgsynth_edu import data, metrics, pretrained, viz
 from imgsynth_edu.metrics import distribution, image
-from imgsynth_edu.widgets.metrics import QualityPlayground, degrade, format_scores, scores
-from imgsynth_edu.widgets.tour import working_copy
+from imgsynth_edu.data import degrade
+from imgsynth_edu.widgets import working_copy
+from imgsynth_edu.widgets.metrics import QualityPlayground, format_scores, scores
 
 quick = ise.is_quick_mode()
 photo = working_copy(data.load_photo("astronaut"), 192)  # (1, 3, 192, 192) in [0, 1]

@@ -47,8 +47,9 @@ from imgsynth_edu.data import (bicubic_downscale, bicubic_upscale, crop_to_multi
 from imgsynth_edu.data.patches import PairedPatchDataset
 from imgsynth_edu.losses import l1_loss, srgan_generator_loss
 from imgsynth_edu.metrics import psnr, sr_metrics, ssim
+from imgsynth_edu.evaluation import evaluate_sr, perception_distortion_curve
 from imgsynth_edu.models.srresnet import SRGANDiscriminator, SRResNet, interpolate_state_dicts, upscale_tiled
-from imgsynth_edu.training.sr import RestorationTrainer, SRGANTrainer, evaluate_sr, perception_distortion_curve
+from imgsynth_edu.training.sr import RestorationTrainer, SRGANTrainer
 from imgsynth_edu.widgets.sr import NetworkInterpolation, SRComparison, plot_perception_distortion
 
 quick = ise.is_quick_mode()

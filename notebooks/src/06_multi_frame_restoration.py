@@ -42,11 +42,12 @@ import torch
 from IPython.display import Markdown, display
 
 from imgsynth_edu import pretrained, viz
-from imgsynth_edu.cli_burst import evaluate_burst
+from imgsynth_edu.classical import estimate_shifts, phase_correlation, robust_merge, shift_and_add
 from imgsynth_edu.data import bicubic_upscale, load_photo, photo_set
 from imgsynth_edu.data.bursts import DEFAULT_NOISE, BurstDataset, synthetic_burst
+from imgsynth_edu.evaluation import evaluate_burst
 from imgsynth_edu.metrics.image import sr_metrics
-from imgsynth_edu.models.burst import BurstSR, estimate_shifts, phase_correlation, robust_merge, shift_and_add
+from imgsynth_edu.models.burst import BurstSR
 from imgsynth_edu.training.sr import RestorationTrainer
 from imgsynth_edu.widgets.burst import BurstExplorer
 

@@ -59,7 +59,7 @@ class WidgetSpec:
 
 def _tour_caption(photo: str, degradation: str, strength: float, seed: int) -> Callable[[], str]:
     def expected() -> str:  # 00_tour builds DegradationExplorer(size=144)
-        from imgsynth_edu.widgets.tour import DegradationExplorer
+        from imgsynth_edu.widgets import DegradationExplorer
 
         return DegradationExplorer(size=144, photos=[photo]).render(photo, degradation, strength, seed)["caption"]
 
@@ -68,7 +68,7 @@ def _tour_caption(photo: str, degradation: str, strength: float, seed: int) -> C
 
 def _playground_caption(photo: str, **settings) -> Callable[[], str]:
     def expected() -> str:  # 04_measuring_quality builds QualityPlayground(..., size=192), seed 0
-        from imgsynth_edu.widgets.metrics import QualityPlayground
+        from imgsynth_edu.widgets import QualityPlayground
 
         return QualityPlayground((photo,), size=192).render(photo, **settings)["caption"]
 

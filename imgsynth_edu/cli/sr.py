@@ -3,7 +3,7 @@
 ::
 
     imgsynth-edu train srresnet --out srresnet-x4.pt --steps 3000 --blocks 8 --channels 32 --no-batch-norm
-    imgsynth-edu train srgan --init srresnet-x4.pt --out srgan-x4.pt --steps 500
+    imgsynth-edu train srgan --init-pretrained srresnet-x4 --out srgan-x4.pt --steps 500
     imgsynth-edu upscale photo.png photo_x4.png --scale 4 [--pretrained srresnet-x4 | --checkpoint PATH] [--tile 256]
     imgsynth-edu evaluate-sr --images DIR --scale 4 [--pretrained NAME | --checkpoint PATH] [--json]
     imgsynth-edu evaluate-sr --photos test --scale 4 --pretrained srresnet-x4   # the held-out bundled photos
@@ -19,17 +19,24 @@ from __future__ import annotations
 
 import copy
 import json
-import platform
-import shlex
 import sys
 import time
 from pathlib import Path
 
 import torch
 
-from .utils import save_state_dict
-
-SCORE_KEYS = ("psnr_y", "ssim_y", "psnr_rgb")
+from .. import pretrained
+from ..data import photo_names, photo_set
+from ..data.degradations import bicubic_upscale
+from ..data.image_io import check_writable_suffix, read_image, read_image_folder, write_image
+from ..data.image_sets import get_image_set
+from ..data.patches import PairedPatchDataset
+from ..evaluation import evaluate_sr
+from ..losses import VGGPerceptualLoss, l1_loss, mse_loss
+from ..models.srresnet import SRGANDiscriminator, SRResNet, upscale_tiled
+from ..training.sr import RestorationTrainer, SRGANTrainer
+from ..utils import get_device
+from . import cards
 
 #: What each SRGAN content loss is, and when to use it (written on the card).
 CONTENT_NOTES = {
@@ -40,7 +47,6 @@ CONTENT_NOTES = {
           "VGG54 needs ImageNet-VGG19 weights); the paper's 'SRGAN-MSE' variant with EDSR's L1 for the MSE",
     "mse": "MSE between output and truth: the paper's 'SRGAN-MSE' variant, works offline",
 }
-
 
 def register(commands, train_commands) -> None:
     # ---- train srresnet ----------------------------------------------------
@@ -72,9 +78,9 @@ def register(commands, train_commands) -> None:
     upscale.add_argument("input", help="image file to read (PNG, JPEG, ...; greyscale, RGB, RGBA, 8 or 16 bit)")
     upscale.add_argument("output", help="image file to write (PNG keeps 16 bit and alpha)")
     upscale.add_argument("--scale", type=int, default=4, help="upscaling factor (must match the model)")
-    _add_model_arguments(upscale)
+    cards.add_model_arguments(upscale, default="srresnet-x<scale>")
     upscale.add_argument("--tile", type=int, default=256, help="low-resolution tile size (memory bound)")
-    upscale.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
+    cards.add_device_argument(upscale)
     upscale.set_defaults(func=run_upscale)
     # ---- evaluate-sr -------------------------------------------------------
     evaluate = commands.add_parser(
@@ -85,9 +91,9 @@ def register(commands, train_commands) -> None:
     images.add_argument("--photos", choices=("train", "test", "all"), help="the bundled photographs of this split")
     images.add_argument("--set", metavar="NAME", help="a benchmark set, downloaded and verified: set5, set14, bsd100, div2k-valid")
     evaluate.add_argument("--scale", type=int, default=4, help="downscaling factor")
-    _add_model_arguments(evaluate, required=False)
+    cards.add_model_arguments(evaluate, default="srresnet-x<scale>")
     evaluate.add_argument("--tile", type=int, default=256, help="low-resolution tile size")
-    evaluate.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
+    cards.add_device_argument(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object on stdout, nothing else")
     evaluate.set_defaults(func=run_evaluate)
 
@@ -106,59 +112,18 @@ def _add_training_arguments(parser, default_steps: int, default_lr: float) -> No
     parser.add_argument("--checkpoint-every", type=int, default=200, help="write the resumable state every N steps")
     parser.add_argument("--resume", action="store_true", help="continue from OUT.state.pt if it exists")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
+    cards.add_device_argument(parser)
     parser.add_argument("--no-eval", action="store_true", help="skip scoring the held-out photos at the end")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _add_model_arguments(parser, required: bool = True) -> None:
-    group = parser.add_mutually_exclusive_group(required=False)
-    group.add_argument("--pretrained", metavar="NAME", help="a bundled model (default: srresnet-x<scale>)")
-    group.add_argument("--checkpoint", metavar="PATH", help="a model file written by `imgsynth-edu train`")
-
-
-# ----------------------------------------------------------------------------
-# Loading models
-# ----------------------------------------------------------------------------
-def load_model_file(path: str | Path, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict]:
-    """Build and load a model file ``NAME.pt`` written by ``train``, using its card ``NAME.json``."""
-    from . import pretrained
-    from .utils import load_state_dict
-
-    path = Path(path)
-    card_path = path.with_suffix(".json")
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
-    if not card_path.is_file():
-        raise FileNotFoundError(f"checkpoint {str(path)!r} has no card {card_path.name} beside it (it says how to build the model)")
-    card = json.loads(card_path.read_text(encoding="utf-8"))
-    model = pretrained.build(card)
-    try:
-        model.load_state_dict(load_state_dict(path))
-    except RuntimeError as error:
-        raise ValueError(f"checkpoint {str(path)!r} does not match its card's architecture: {error}") from error
-    return model.to(device).eval(), card
-
-
 def _load_model(args, device) -> tuple[torch.nn.Module, str]:
-    from . import pretrained
-
-    if args.checkpoint:
-        model, card = load_model_file(args.checkpoint, device)
-        label = args.checkpoint
-    else:
-        name = args.pretrained or f"srresnet-x{args.scale}"
-        model, card, label = pretrained.load(name, device), pretrained.card(name), name
+    """The ``--pretrained`` / ``--checkpoint`` model (default ``srresnet-x<scale>``); its scale must be ``--scale``."""
+    model, card, label = cards.load_model(args, default=f"srresnet-x{args.scale}", device=device)
     model_scale = card.get("arguments", {}).get("scale")
     if model_scale is not None and model_scale != args.scale:
         raise ValueError(f"--scale {args.scale} does not match the model {label!r}, which upscales ×{model_scale}")
     return model, label
-
-
-def _device(args) -> torch.device:
-    from .utils import get_device
-
-    return get_device(args.device)
 
 
 # ----------------------------------------------------------------------------
@@ -166,52 +131,25 @@ def _device(args) -> torch.device:
 # ----------------------------------------------------------------------------
 def _training_images(args) -> dict[str, torch.Tensor]:
     if args.images:
-        from .data.image_io import read_image_folder
-
-        return read_image_folder(args.images, rgb=True)
-    from .data import photo_set
-
+        return dict(read_image_folder(args.images, rgb=True))
     return photo_set(args.photos)
-
-
-def _command_line(args, what: str, skip: tuple[str, ...] = ()) -> str:
-    """The exact ``imgsynth-edu train ...`` command that reproduces this run (for the card)."""
-    skip = {"func", "command", "what", "resume", "quiet", "threads", "device", "no_eval", *skip}
-    parts = ["imgsynth-edu", "train", what]
-    for key, value in vars(args).items():
-        if key in skip or value is None or value is False:
-            continue
-        flag = "--" + key.replace("_", "-")
-        parts += [flag] if value is True else [flag, str(value)]
-    return " ".join(shlex.quote(p) for p in parts)
-
-
-def _hardware(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"{torch.cuda.get_device_name(device)} (CUDA)"
-    return f"CPU ({platform.processor() or platform.machine()}), {torch.get_num_threads()} torch thread(s)"
 
 
 def _write_model_and_card(model, args, card: dict, trainer, device, *, niqe: bool = False,
                           reference: tuple[str, torch.nn.Module] | None = None) -> None:
-    """Save the weights and the card; unless ``--no-eval``, score the held-out photos onto the card.
+    """Score the held-out photographs (unless ``--no-eval``), then write the model file and its card.
 
     ``niqe=True`` adds NIQE (the perception axis) to every score; ``reference``
     ``(name, model)`` is scored on the same photos beside the model (for SRGAN:
     the SRResNet it started from), so the card shows both sides of the trade-off.
     """
-    out = Path(args.out)
-    save_state_dict({k: v.detach().cpu() for k, v in model.state_dict().items()}, out)
     card.update({
         "steps": trainer.step,
         "wall_time_s": round(trainer.elapsed_s, 1),
-        "hardware": _hardware(device),
+        "hardware": cards.hardware(device),
         "final_loss": trainer.history.values[next(iter(trainer.history.values))][-1] if trainer.history.values else None,
     })
     if not args.no_eval:
-        from .data import photo_set
-        from .training.sr import evaluate_sr
-
         print("scoring the held-out bundled photographs (imgsynth-edu evaluate-sr --photos test) ...", file=sys.stderr)
         photos = photo_set("test")
         result = evaluate_sr(model, photos, args.scale, device=device, niqe=niqe)
@@ -232,41 +170,44 @@ def _write_model_and_card(model, args, card: dict, trainer, device, *, niqe: boo
             card["scores"]["held_out_photos"]["per_image"] = [
                 {"name": row["name"], "bicubic": row["bicubic"], "model": row["model"]} for row in result["images"]]
         print(json.dumps(card["scores"], indent=1), file=sys.stderr)
-    with_card = out.with_suffix(".json")
-    from .utils import atomic_write
+    card_path = cards.save_model_and_card(model, args.out, card)
+    print(f"wrote {args.out} and {card_path}", file=sys.stderr)
 
-    with atomic_write(with_card, "w") as handle:
-        json.dump(card, handle, indent=2)
-        handle.write("\n")
-    print(f"wrote {out} and {with_card}", file=sys.stderr)
+
+def _state_path(args) -> Path:
+    """The resumable training state beside ``--out``: ``OUT.state.pt``."""
+    return Path(args.out).with_suffix(".state.pt")
+
+
+def _resume_from(args) -> Path | None:
+    """``--resume``: continue from ``OUT.state.pt`` if it exists (a fresh start otherwise)."""
+    return _state_path(args) if args.resume and _state_path(args).is_file() else None
+
+
+#: The options ``train srresnet`` / ``train srgan`` write into the card's command, in order.
+_COMMON_OPTIONS = ["out", "scale", "steps", "batch-size", "patch-size", "lr", "photos", "images", "seed",
+                   "checkpoint-every"]
 
 
 def run_train_srresnet(args) -> int:
-    from .data.patches import PairedPatchDataset
-    from .losses import l1_loss, mse_loss
-    from .models.srresnet import SRResNet
-    from .training.sr import RestorationTrainer
-
+    cards.check_out(args.out)
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = _device(args)
+    device = get_device(args.device)
     arguments = {"scale": args.scale, "num_blocks": args.blocks, "channels": args.channels,
                  "batch_norm": not args.no_batch_norm, "bicubic_skip": args.bicubic_skip}
     model = SRResNet(**arguments)
     dataset = PairedPatchDataset(_training_images(args), args.scale, args.patch_size, seed=args.seed)
     trainer = RestorationTrainer(
-        model, dataset, batch_size=args.batch_size, loss_fn={"l1": l1_loss, "mse": mse_loss}[args.loss],
-        lr=args.lr, device=device, seed=args.seed, checkpoint_path=Path(args.out).with_suffix(".state.pt"),
+        model, dataset, loss_fn={"l1": l1_loss, "mse": mse_loss}[args.loss], device=device,
+        batch_size=args.batch_size, lr=args.lr, seed=args.seed, checkpoint_path=_state_path(args),
         checkpoint_every=args.checkpoint_every, progress=not args.quiet,
     )
-    trainer.fit(args.steps, resume=args.resume)
-    from .data import photo_names
-
-    name = Path(args.out).stem
+    trainer.fit(args.steps, resume=_resume_from(args))
     data = (f"images of {args.images}" if args.images else
             f"the bundled scikit-image photographs, split {args.photos!r} ({', '.join(photo_names(args.photos))})")
     card = {
-        "name": name,
+        "name": Path(args.out).stem,
         "description": (f"SRResNet ×{args.scale} (Ledig et al. 2017), {args.blocks} residual blocks, "
                         f"{args.channels} channels, {'no BN (EDSR variant)' if args.no_batch_norm else 'with BN'}, "
                         f"{'bicubic global skip (VDSR), ' if args.bicubic_skip else ''}"
@@ -277,24 +218,20 @@ def run_train_srresnet(args) -> int:
                 f"input = MATLAB-like bicubic ×1/{args.scale}",
         "training": {"batch_size": args.batch_size, "patch_size": args.patch_size, "lr": args.lr,
                      "optimizer": "Adam(0.9, 0.999)", "loss": args.loss, "seed": args.seed},
-        "command": _command_line(args, "srresnet"),
+        "command": cards.reproduce_command(args, [*_COMMON_OPTIONS, "blocks", "channels", "no-batch-norm", "bicubic-skip",
+                                            "loss"]),
     }
     _write_model_and_card(model.eval(), args, card, trainer, device)
     return 0
 
 
 def run_train_srgan(args) -> int:
-    from . import pretrained
-    from .data.patches import PairedPatchDataset
-    from .losses import VGGPerceptualLoss, l1_loss, mse_loss
-    from .models.srresnet import SRGANDiscriminator
-    from .training.sr import SRGANTrainer
-
+    cards.check_out(args.out)
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = _device(args)
+    device = get_device(args.device)
     if args.init_checkpoint:
-        generator, init_card = load_model_file(args.init_checkpoint)
+        generator, init_card = pretrained.load_file(args.init_checkpoint), pretrained.read_card(args.init_checkpoint)
     else:
         generator, init_card = pretrained.load(args.init_pretrained), pretrained.card(args.init_pretrained)
     if init_card.get("arguments", {}).get("scale") != args.scale:
@@ -307,11 +244,10 @@ def run_train_srgan(args) -> int:
     dataset = PairedPatchDataset(_training_images(args), args.scale, args.patch_size, seed=args.seed)
     trainer = SRGANTrainer(
         generator.train(), discriminator, dataset, content_loss=content, adversarial_weight=args.adversarial_weight,
-        average_decay=args.average_decay, batch_size=args.batch_size, lr=args.lr, device=device, seed=args.seed,
-        checkpoint_path=Path(args.out).with_suffix(".state.pt"), checkpoint_every=args.checkpoint_every,
-        progress=not args.quiet,
+        average_decay=args.average_decay, device=device, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+        checkpoint_path=_state_path(args), checkpoint_every=args.checkpoint_every, progress=not args.quiet,
     )
-    trainer.fit(args.steps, resume=args.resume)
+    trainer.fit(args.steps, resume=_resume_from(args))
     result = trainer.average if trainer.average is not None else generator
     averaged = (f"; the saved weights are the exponential moving average (decay {args.average_decay:g}) of the "
                 f"generator's weights over the run" if trainer.average is not None else "")
@@ -328,7 +264,8 @@ def run_train_srgan(args) -> int:
                      "content": args.content, "adversarial_weight": args.adversarial_weight,
                      "d_channels": args.d_channels, "optimizer": "Adam(0.9, 0.999) for both networks",
                      "average_decay": args.average_decay, "seed": args.seed},
-        "command": _command_line(args, "srgan"),
+        "command": cards.reproduce_command(args, [*_COMMON_OPTIONS, "init-pretrained", "init-checkpoint", "content",
+                                            "adversarial-weight", "d-channels", "average-decay"]),
     }
     _write_model_and_card(result.eval(), args, card, trainer, device, niqe=True,
                           reference=(init_card.get("name", "initial SRResNet"), initial))
@@ -339,11 +276,8 @@ def run_train_srgan(args) -> int:
 # upscale
 # ----------------------------------------------------------------------------
 def run_upscale(args) -> int:
-    from .data.image_io import check_writable_suffix, read_image, write_image
-    from .models.srresnet import upscale_tiled
-
     check_writable_suffix(args.output)
-    device = _device(args)
+    device = get_device(args.device)
     image = read_image(args.input)  # refuses a non-image with a clear error, before loading any model
     model, label = _load_model(args, device)
     pixels, alpha = image.pixels, image.alpha  # 1×C×h×w, 1×1×h×w or None
@@ -355,8 +289,6 @@ def run_upscale(args) -> int:
     if grey:
         restored = restored.mean(dim=1, keepdim=True)  # back to one channel
     if alpha is not None:
-        from .data.degradations import bicubic_upscale
-
         alpha = bicubic_upscale(alpha, args.scale)  # alpha is not an image the model knows: bicubic
         print("note: the alpha channel was upscaled with bicubic interpolation (the model restores colour only)",
               file=sys.stderr)
@@ -371,20 +303,12 @@ def run_upscale(args) -> int:
 # evaluate-sr
 # ----------------------------------------------------------------------------
 def run_evaluate(args) -> int:
-    from .training.sr import evaluate_sr
-
-    device = _device(args)
+    device = get_device(args.device)
     if args.images:
-        from .data.image_io import read_image_folder
-
         images = read_image_folder(args.images, rgb=True)
     elif args.set:
-        from .data.image_sets import get_image_set
-
-        images = dict(get_image_set(args.set))
+        images = get_image_set(args.set)
     else:
-        from .data import photo_set
-
         images = photo_set(args.photos)
     model, label = _load_model(args, device)
     result = evaluate_sr(model, images, args.scale, tile=args.tile, device=device)

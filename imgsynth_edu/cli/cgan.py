@@ -22,39 +22,40 @@ Lesson: ``03_conditional_gan.ipynb``.
 
 from __future__ import annotations
 
-import json
-import time
-from pathlib import Path
-
 import torch
 
-from .cli_gan import _command, _hardware
-from .utils import atomic_write, save_state_dict
+from ..data import get_dataset
+from ..data.masks import InpaintingDataset
+from ..evaluation import evaluate_class_conditional, evaluate_inpainting
+from ..models import cgan
+from ..training.cgan import ClassConditionalTask, InpaintingTask
+from ..training.gan import GANTrainer
+from . import cards
 
 DISCRIMINATORS = {"projection": "ProjectionDiscriminator", "concat": "ConcatDiscriminator"}
 
 
 def register(commands, train_commands) -> None:
-    cgan = train_commands.add_parser(
+    conditional = train_commands.add_parser(
         "cgan", help="train a class-conditional DCGAN (label -> digit); writes NAME.pt + NAME.json with scores")
-    cgan.add_argument("--data", default="mnist-5k", help="a labelled dataset (default mnist-5k)")
-    cgan.add_argument("--discriminator", choices=sorted(DISCRIMINATORS), default="projection",
-                      help="how D sees the label: projection (Miyato & Koyama 2018) or concat (one-hot planes)")
-    cgan.add_argument("--steps", type=int, default=3000, help="generator steps (default 3000)")
-    cgan.add_argument("--batch-size", type=int, default=64)
-    cgan.add_argument("--latent-dim", type=int, default=64)
-    cgan.add_argument("--width", type=int, default=32, help="base channels of G and D")
-    cgan.add_argument("--loss", default="hinge", help="minimax, non-saturating, hinge, least-squares, wgan-gp")
-    cgan.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of G and D")
-    cgan.add_argument("--ema-decay", type=float, default=None, help="keep an EMA of G and save it (e.g. 0.999)")
-    cgan.add_argument("--n-per-class", type=int, default=100, help="samples per class for the scores (default 100)")
-    cgan.add_argument("--seed", type=int, default=0)
-    cgan.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    cgan.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
-    cgan.add_argument("--checkpoint-every", type=int, default=0, help="save a resumable checkpoint every N steps")
-    cgan.add_argument("--resume", default=None, help="resume from this training checkpoint")
-    cgan.add_argument("--out", required=True, help="output .pt path (a .json card is written beside it)")
-    cgan.set_defaults(func=train_cgan)
+    conditional.add_argument("--data", default="mnist-5k", help="a labelled dataset (default mnist-5k)")
+    conditional.add_argument("--discriminator", choices=sorted(DISCRIMINATORS), default="projection",
+                             help="how D sees the label: projection (Miyato & Koyama 2018) or concat (one-hot planes)")
+    conditional.add_argument("--steps", type=int, default=3000, help="generator steps (default 3000)")
+    conditional.add_argument("--batch-size", type=int, default=64)
+    conditional.add_argument("--latent-dim", type=int, default=64)
+    conditional.add_argument("--width", type=int, default=32, help="base channels of G and D")
+    conditional.add_argument("--loss", default="hinge", help="minimax, non-saturating, hinge, least-squares, wgan-gp")
+    conditional.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of G and D")
+    conditional.add_argument("--ema-decay", type=float, default=None, help="keep an EMA of G and save it (e.g. 0.999)")
+    conditional.add_argument("--n-per-class", type=int, default=100, help="samples per class for the scores (default 100)")
+    conditional.add_argument("--seed", type=int, default=0)
+    conditional.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    cards.add_device_argument(conditional)
+    conditional.add_argument("--checkpoint-every", type=int, default=0, help="save a resumable checkpoint every N steps")
+    conditional.add_argument("--resume", default=None, help="resume from this training checkpoint")
+    conditional.add_argument("--out", required=True, help="output .pt path (a .json card is written beside it)")
+    conditional.set_defaults(func=train_cgan)
 
     inpaint = train_commands.add_parser(
         "inpainting", help="train a pix2pix inpainting model (U-Net + PatchGAN); writes NAME.pt + NAME.json")
@@ -74,37 +75,15 @@ def register(commands, train_commands) -> None:
                          help="held-out images scored per mask kind (default: the whole test split)")
     inpaint.add_argument("--seed", type=int, default=0)
     inpaint.add_argument("--threads", type=int, default=None)
-    inpaint.add_argument("--device", default=None)
+    cards.add_device_argument(inpaint)
     inpaint.add_argument("--checkpoint-every", type=int, default=0)
     inpaint.add_argument("--resume", default=None)
     inpaint.add_argument("--out", required=True, help="output .pt path (a .json card is written beside it)")
     inpaint.set_defaults(func=train_inpainting)
 
 
-def _check_out(path: str) -> Path:
-    out = Path(path)
-    if out.suffix != ".pt":
-        raise ValueError(f"--out must end in .pt, got {path!r}")
-    return out
-
-
-def _write_card(out: Path, card: dict) -> None:
-    with atomic_write(out.with_suffix(".json"), "w") as handle:
-        json.dump(card, handle, indent=2)
-
-
 def train_cgan(args) -> int:
-    from . import seed_everything
-    from .data import get_dataset
-    from .metrics.conditional import evaluate_class_conditional
-    from .models import cgan
-    from .training.cgan import ClassConditionalTask
-    from .training.gan import GANTrainer
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    out = _check_out(args.out)
-    seed_everything(args.seed)
+    out = cards.start_training(args)
     data = get_dataset(args.data, "train")
     channels, size, _ = data[0][0].shape
     num_classes = len(data.classes)
@@ -120,11 +99,8 @@ def train_cgan(args) -> int:
         checkpoint_every=args.checkpoint_every,
         checkpoint_path=str(out.with_suffix(".ckpt")) if args.checkpoint_every else None,
     )
-    start = time.time()
-    trainer.fit(resume=args.resume)
-    wall = time.time() - start
+    wall = cards.timed_fit(trainer, resume=args.resume)
     final = (trainer.generator_ema if trainer.generator_ema is not None else trainer.generator).eval()
-    save_state_dict({k: v.detach().cpu() for k, v in final.state_dict().items()}, out)
     scores = {}
     if (channels, size, num_classes) == (1, 28, 10):  # digits: the bundled classifier can judge them
         test = get_dataset(args.data, "test")
@@ -138,40 +114,29 @@ def train_cgan(args) -> int:
         "architecture": "imgsynth_edu.models.cgan.ConditionalDCGANGenerator",
         "arguments": arguments,
         "data": f"{args.data} train split ({len(data)} images); scores on the test split",
-        "command": _command(args, ["data", "discriminator", "steps", "batch-size", "latent-dim", "width", "loss",
-                                   "lr", "ema-decay", "n-per-class", "seed", "threads", "out"]),
+        "command": cards.reproduce_command(args, ["data", "discriminator", "steps", "batch-size", "latent-dim", "width",
+                                            "loss", "lr", "ema-decay", "n-per-class", "seed", "threads", "out"]),
         "steps": trainer.step,
         "wall_time_s": round(wall, 1),
-        "hardware": _hardware(trainer.device),
+        "hardware": cards.hardware(trainer.device),
         "torch": torch.__version__,
         "scores": scores,
     }
-    _write_card(out, card)
+    card_path = cards.save_model_and_card(final, out, card)
     accuracy = scores.get("conditional_accuracy")
-    print(f"wrote {out} and {out.with_suffix('.json')} ({trainer.step} steps, {wall:.0f} s"
+    print(f"wrote {out} and {card_path} ({trainer.step} steps, {wall:.0f} s"
           f"{f', conditional accuracy {accuracy:.3f}' if accuracy is not None else ''})")
     return 0
 
 
 def train_inpainting(args) -> int:
-    from . import seed_everything
-    from .data import get_dataset
-    from .data.masks import InpaintingDataset
-    from .metrics.conditional import evaluate_inpainting
-    from .models.cgan import InpaintingGenerator, PatchDiscriminator
-    from .training.cgan import InpaintingTask
-    from .training.gan import GANTrainer
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    out = _check_out(args.out)
-    seed_everything(args.seed)
+    out = cards.start_training(args)
     base = get_dataset(args.data, "train")
     channels = base[0][0].shape[0]
     data = InpaintingDataset(base, kind=args.masks, seed=args.seed, copies=args.masks_per_image)
     arguments = {"channels": channels, "base_channels": args.width, "depth": args.depth}
-    generator = InpaintingGenerator(**arguments)
-    discriminator = PatchDiscriminator(in_channels=2 * channels + 1, base_channels=args.width)
+    generator = cgan.InpaintingGenerator(**arguments)
+    discriminator = cgan.PatchDiscriminator(in_channels=2 * channels + 1, base_channels=args.width)
     task = InpaintingTask(l1_weight=args.l1_weight, adversarial_weight=args.adversarial_weight)
     trainer = GANTrainer(
         generator, discriminator, data, task=task, loss=args.loss, steps=args.steps,
@@ -179,11 +144,8 @@ def train_inpainting(args) -> int:
         device=args.device, checkpoint_every=args.checkpoint_every,
         checkpoint_path=str(out.with_suffix(".ckpt")) if args.checkpoint_every else None,
     )
-    start = time.time()
-    trainer.fit(resume=args.resume)
-    wall = time.time() - start
+    wall = cards.timed_fit(trainer, resume=args.resume)
     model = trainer.generator.eval()
-    save_state_dict({k: v.detach().cpu() for k, v in model.state_dict().items()}, out)
     scores = evaluate_inpainting(model.cpu(), get_dataset(args.data, "test"), seed=args.seed + 1,
                                  limit=args.eval_images)
     objective = "L1 only" if args.adversarial_weight == 0 else f"{args.l1_weight:g}·L1 + {args.adversarial_weight:g}·adversarial ({args.loss})"
@@ -195,17 +157,17 @@ def train_inpainting(args) -> int:
         "arguments": arguments,
         "data": f"{args.data} train split ({len(base)} images × {args.masks_per_image} masks); "
                 f"scores on the test split",
-        "command": _command(args, ["data", "masks", "masks-per-image", "steps", "batch-size", "width", "depth",
-                                   "loss", "l1-weight", "adversarial-weight", "lr", "eval-images", "seed", "threads",
-                                   "out"]),
+        "command": cards.reproduce_command(args, ["data", "masks", "masks-per-image", "steps", "batch-size", "width",
+                                            "depth", "loss", "l1-weight", "adversarial-weight", "lr", "eval-images",
+                                            "seed", "threads", "out"]),
         "steps": trainer.step,
         "wall_time_s": round(wall, 1),
-        "hardware": _hardware(trainer.device),
+        "hardware": cards.hardware(trainer.device),
         "torch": torch.__version__,
         "scores": scores,
     }
-    _write_card(out, card)
+    card_path = cards.save_model_and_card(model, out, card)
     summary = ", ".join(f"{kind}: {s['model']['hole_psnr']:.2f} vs {s['biharmonic']['hole_psnr']:.2f} dB"
                         for kind, s in scores.items())
-    print(f"wrote {out} and {out.with_suffix('.json')} ({trainer.step} steps, {wall:.0f} s; hole PSNR {summary})")
+    print(f"wrote {out} and {card_path} ({trainer.step} steps, {wall:.0f} s; hole PSNR {summary})")
     return 0

@@ -1,11 +1,12 @@
-"""The ``imgsynth-edu`` command line.
+"""The ``imgsynth-edu`` command line: one thin module per area, and :func:`main`.
 
-Each sub-command lives beside the code it drives; this file only collects
-them. A command module defines ``register(commands, train_commands)``: it adds
-its parsers to ``commands`` (top level, e.g. ``upscale``) and, for what it can
+Each module defines ``register(commands, train_commands)``: it adds its
+parsers to ``commands`` (top level, e.g. ``upscale``) and, for what it can
 train, to ``train_commands`` (``imgsynth-edu train WHAT ...``), and sets
 ``func`` on each (called with the parsed arguments; its return value is the
-exit code).
+exit code). A command parses its options, calls the library (training loops,
+:mod:`imgsynth_edu.evaluation`, :func:`imgsynth_edu.pretrained.load_file`) and
+writes model files and cards through :mod:`.cards`; it holds no logic of its own.
 
     imgsynth-edu info                  what is installed, which device, quick mode
     imgsynth-edu train WHAT --help     train a model (WHAT: dcgan, classifier, srresnet, ...)
@@ -15,18 +16,14 @@ exit code).
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
-# One line per command module (each defines ``register(commands, train_commands)``).
-COMMAND_MODULES = [
-    "imgsynth_edu.cli_info",
-    "imgsynth_edu.cli_metrics",
-    "imgsynth_edu.cli_gan",
-    "imgsynth_edu.cli_cgan",
-    "imgsynth_edu.cli_sr",
-    "imgsynth_edu.cli_burst",
-]
+from ..data.datasets import DatasetUnavailableError
+from ..data.download import DownloadError
+from . import burst, cgan, classifier, gan, info, sr
+
+#: The command modules, in the order their commands are listed.
+COMMAND_MODULES = [info, classifier, gan, cgan, sr, burst]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,8 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model and save its checkpoint and card")
     train_commands = train.add_subparsers(dest="what", metavar="WHAT")
     train.set_defaults(func=lambda args: train.print_help() or 2)
-    for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).register(commands, train_commands)
+    for module in COMMAND_MODULES:
+        module.register(commands, train_commands)
     return parser
 
 
@@ -49,15 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from .data.datasets import DatasetUnavailableError
-    from .data.download import DownloadError
-
     try:
         return int(args.func(args) or 0)
     except (ValueError, TypeError, FileNotFoundError, OSError, DatasetUnavailableError, DownloadError) as error:
         print(f"imgsynth-edu {args.command}: error: {error}", file=sys.stderr)
         return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

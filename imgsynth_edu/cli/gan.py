@@ -1,13 +1,17 @@
-"""``imgsynth-edu train dcgan|toy-gan`` and ``imgsynth-edu sample``: GAN commands.
+"""GAN commands: ``train dcgan``, ``train toy-gan``, ``sample`` and ``evaluate-gan``.
 
     imgsynth-edu train dcgan --data mnist-5k --steps 3000 --out dcgan-mnist.pt
     imgsynth-edu train toy-gan --toy ring --steps 2000 --out toy.pt
     imgsynth-edu sample --pretrained dcgan-mnist --n 64 --out grid.png
+    imgsynth-edu evaluate-gan --pretrained dcgan-mnist --write-card
 
 ``train dcgan`` writes the generator's state dict (the EMA copy when
 ``--ema-decay`` is set) and, beside it, a card ``.json`` holding the exact
-command, the data, the steps, the wall time and the hardware; scores are added
-by ``python -m imgsynth_edu.evaluate_gan`` (FID, precision/recall, digit shares).
+command, the data, the steps, the wall time and the hardware; ``evaluate-gan``
+measures a digit generator as its card reports it
+(:func:`imgsynth_edu.evaluation.digit_gan_card_scores`: FID, KID,
+precision/recall in the digit classifier's features, and every digit's share)
+and, with ``--write-card``, stores the scores in the card.
 
 Lessons: ``01_gan_from_scratch.ipynb``, ``02_dcgan.ipynb``.
 """
@@ -15,14 +19,20 @@ Lessons: ``01_gan_from_scratch.ipynb``, ``02_dcgan.ipynb``.
 from __future__ import annotations
 
 import json
-import os
-import platform
-import time
 from pathlib import Path
 
 import torch
 
-from .utils import atomic_write
+from .. import pretrained
+from .._checks import check_positive_int
+from ..data import get_dataset
+from ..data.image_io import check_writable_suffix, write_image
+from ..data.toy2d import grid_of_gaussians, ring_of_gaussians
+from ..evaluation import digit_gan_card_scores
+from ..models.gan import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from ..training.gan import GANTrainer
+from ..viz import make_grid
+from . import cards
 
 
 def register(commands, train_commands) -> None:
@@ -40,7 +50,7 @@ def register(commands, train_commands) -> None:
     dcgan.add_argument("--ema-decay", type=float, default=None, help="keep an EMA of G and save it (e.g. 0.999)")
     dcgan.add_argument("--seed", type=int, default=0)
     dcgan.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    dcgan.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
+    cards.add_device_argument(dcgan)
     dcgan.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")
     dcgan.add_argument("--checkpoint-every", type=int, default=0, help="save a resumable checkpoint every N steps")
     dcgan.add_argument("--resume", default=None, help="resume from this training checkpoint")
@@ -53,47 +63,28 @@ def register(commands, train_commands) -> None:
     toy.add_argument("--loss", default="non-saturating")
     toy.add_argument("--lr", type=float, default=1e-3)
     toy.add_argument("--seed", type=int, default=0)
-    toy.add_argument("--out", required=True, help="output .pt path of the generator's state dict")
+    toy.add_argument("--out", required=True, help="output .pt path of the generator (its .json card is written beside it)")
     toy.set_defaults(func=train_toy)
 
     sample = commands.add_parser("sample", help="sample a grid of images from a generator")
-    source = sample.add_mutually_exclusive_group(required=True)
-    source.add_argument("--pretrained", help="a bundled generator, e.g. dcgan-mnist")
-    source.add_argument("--checkpoint", help="a .pt written by `imgsynth-edu train dcgan` (its .json card beside it)")
+    cards.add_model_arguments(sample, default="dcgan-mnist")
     sample.add_argument("--n", type=int, default=64, help="number of images (default 64)")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--out", required=True, help="output image (.png)")
     sample.set_defaults(func=sample_grid)
 
-
-def _hardware(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"GPU {torch.cuda.get_device_name(device)}"
-    return f"CPU {platform.machine()} ({platform.processor() or 'unknown'}), {torch.get_num_threads()} torch thread(s), {os.cpu_count()} cores"
-
-
-def _command(args, fields) -> str:
-    parts = ["imgsynth-edu", "train", args.what]
-    for field in fields:
-        value = getattr(args, field.replace("-", "_"))
-        if value is None or value is False:
-            continue
-        parts += [f"--{field}"] if value is True else [f"--{field}", str(value)]
-    return " ".join(parts)
+    evaluate = commands.add_parser(
+        "evaluate-gan", help="FID, KID, precision/recall and digit shares of a digit generator (its card's scores)",
+    )
+    cards.add_model_arguments(evaluate, default="dcgan-mnist")
+    evaluate.add_argument("--n", type=int, default=1000, help="samples to score (the cards: 1000)")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--write-card", action="store_true", help="store the scores in the model's card")
+    evaluate.set_defaults(func=evaluate_gan)
 
 
 def train_dcgan(args) -> int:
-    from . import seed_everything
-    from .data import get_dataset
-    from .models.gan import DCGANDiscriminator, DCGANGenerator
-    from .training.gan import GANTrainer
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    out = Path(args.out)
-    if out.suffix != ".pt":
-        raise ValueError(f"--out must end in .pt, got {args.out!r}")
-    seed_everything(args.seed)
+    out = cards.start_training(args)
     data = get_dataset(args.data, "train")
     channels, size, _ = data[0][0].shape
     arguments = {"latent_dim": args.latent_dim, "image_size": size, "channels": channels, "width": args.width}
@@ -106,13 +97,8 @@ def train_dcgan(args) -> int:
         seed=args.seed, log_every=10, device=args.device,
         checkpoint_every=args.checkpoint_every, checkpoint_path=str(out.with_suffix(".ckpt")) if args.checkpoint_every else None,
     )
-    start = time.time()
-    trainer.fit(resume=args.resume)
-    wall = time.time() - start
+    wall = cards.timed_fit(trainer, resume=args.resume)
     final = trainer.generator_ema if trainer.generator_ema is not None else trainer.generator
-    from .utils import save_state_dict
-
-    save_state_dict({k: v.detach().cpu() for k, v in final.state_dict().items()}, out)
     history = trainer.history.values
     card = {
         "name": out.stem,
@@ -123,68 +109,71 @@ def train_dcgan(args) -> int:
         "architecture": "imgsynth_edu.models.gan.DCGANGenerator",
         "arguments": arguments,
         "data": f"{args.data} train split ({len(data)} images)",
-        "command": _command(args, ["data", "steps", "batch-size", "latent-dim", "width", "loss", "n-critic", "lr",
-                                   "spectral-norm", "ema-decay", "seed", "threads", "amp", "out"]),
+        "command": cards.reproduce_command(args, ["data", "steps", "batch-size", "latent-dim", "width", "loss", "n-critic",
+                                            "lr", "spectral-norm", "ema-decay", "seed", "threads", "amp", "out"]),
         "steps": trainer.step,
         "wall_time_s": round(wall, 1),
-        "hardware": _hardware(trainer.device),
+        "hardware": cards.hardware(trainer.device),
         "torch": torch.__version__,
         "final_losses": {k: round(sum(history[k][-10:]) / len(history[k][-10:]), 4) for k in ("d_loss", "g_loss") if history.get(k)},
         "scores": {},
     }
-    with atomic_write(out.with_suffix(".json"), "w") as handle:
-        json.dump(card, handle, indent=2)
-    print(f"wrote {out} and {out.with_suffix('.json')} ({trainer.step} steps, {wall:.0f} s)")
+    card_path = cards.save_model_and_card(final, out, card)
+    print(f"wrote {out} and {card_path} ({trainer.step} steps, {wall:.0f} s)")
     return 0
 
 
 def train_toy(args) -> int:
-    from . import seed_everything
-    from .data.toy2d import grid_of_gaussians, ring_of_gaussians
-    from .models.gan import MLPDiscriminator, MLPGenerator
-    from .training.gan import GANTrainer
-    from .utils import save_state_dict
-
-    seed_everything(args.seed)
+    out = cards.start_training(args)
     toy = ring_of_gaussians() if args.toy == "ring" else grid_of_gaussians()
     data = toy.sample(20_000, torch.Generator().manual_seed(args.seed))
-    generator, discriminator = MLPGenerator(2, (2,)), MLPDiscriminator((2,))
+    arguments = {"latent_dim": 2, "data_shape": [2]}
+    generator, discriminator = MLPGenerator(**arguments), MLPDiscriminator((2,))
     trainer = GANTrainer(generator, discriminator, data, loss=args.loss, steps=args.steps, batch_size=256,
                          lr_g=args.lr, lr_d=args.lr, seed=args.seed, device="cpu")
-    trainer.fit()
-    save_state_dict(generator.state_dict(), args.out)
+    wall = cards.timed_fit(trainer)
     scores = toy.evaluate(generator.sample(2500, generator=torch.Generator().manual_seed(args.seed + 1)))
+    card = {
+        "name": out.stem,
+        "description": f"MLP generator of 2-D points trained on the {toy.name} with the {args.loss} loss (lesson 01)",
+        "architecture": "imgsynth_edu.models.gan.MLPGenerator",
+        "arguments": arguments,
+        "data": f"20,000 points of the {toy.name} (seed {args.seed})",
+        "command": cards.reproduce_command(args, ["toy", "steps", "loss", "lr", "seed", "out"]),
+        "steps": trainer.step,
+        "wall_time_s": round(wall, 1),
+        "hardware": cards.hardware(trainer.device),
+        "torch": torch.__version__,
+        "scores": {"modes_covered": scores["modes_covered"], "n_modes": scores["n_modes"],
+                   "high_quality": round(scores["high_quality"], 4)},
+    }
+    cards.save_model_and_card(generator, out, card)
     print(f"{toy.name}: {scores['modes_covered']}/{scores['n_modes']} modes covered, "
-          f"{scores['high_quality']:.1%} high-quality samples; wrote {args.out}")
+          f"{scores['high_quality']:.1%} high-quality samples; wrote {out} and its card")
     return 0
 
 
 def sample_grid(args) -> int:
-    from . import pretrained
-    from ._checks import check_positive_int
-    from .utils import load_state_dict
-    from .viz import make_grid
-
     check_positive_int(args.n, "--n")
-    if args.pretrained:
-        generator = pretrained.load(args.pretrained)
-    else:
-        card_path = Path(args.checkpoint).with_suffix(".json")
-        if not card_path.is_file():
-            raise FileNotFoundError(f"--checkpoint needs its card beside it: {card_path} does not exist")
-        generator = pretrained.build(json.loads(card_path.read_text(encoding="utf-8")))
-        generator.load_weights(load_state_dict(args.checkpoint))
-        generator.eval()
+    check_writable_suffix(args.out)
+    generator, _, label = cards.load_model(args, default="dcgan-mnist")
     if not hasattr(generator, "sample"):
-        raise ValueError(f"{args.pretrained or args.checkpoint!r} is not a generator (it has no sample method)")
+        raise ValueError(f"{label!r} is not a generator (it has no sample method)")
     images = generator.sample(args.n, generator=torch.Generator().manual_seed(args.seed))
-    grid = make_grid(images.cpu())  # (C, H', W')
-    array = (grid.permute(1, 2, 0).numpy() * 255).round().astype("uint8")
-    from PIL import Image
+    write_image(args.out, make_grid(images.cpu()))  # (C, H', W')
+    print(f"wrote {args.out} ({args.n} samples)")
+    return 0
 
-    picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
-    out = Path(args.out)
-    with atomic_write(out) as handle:
-        picture.save(handle, format=(out.suffix.lstrip(".") or "png").upper().replace("JPG", "JPEG"))
-    print(f"wrote {out} ({args.n} samples)")
+
+def evaluate_gan(args) -> int:
+    torch.manual_seed(args.seed)
+    generator, card, label = cards.load_model(args, default="dcgan-mnist")
+    scores = digit_gan_card_scores(generator, n=args.n, seed=args.seed)
+    source = f"--checkpoint {args.checkpoint}" if args.checkpoint else f"--pretrained {label}"
+    scores["command"] = f"imgsynth-edu evaluate-gan {source} --n {args.n} --seed {args.seed} --write-card"
+    print(json.dumps(scores, indent=2))
+    if args.write_card:
+        card["scores"] = scores
+        model_path = Path(args.checkpoint) if args.checkpoint else pretrained.WEIGHTS_DIR / f"{label}.pt"
+        print(f"wrote the scores into {cards.write_card(model_path, card)}")
     return 0

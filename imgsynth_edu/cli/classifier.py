@@ -2,24 +2,26 @@
 
     imgsynth-edu train classifier --out imgsynth_edu/pretrained/weights/digit-classifier.pt
 
-trains :class:`imgsynth_edu.models.classifier.DigitClassifier` on the train
-split of a digit dataset (default the bundled ``mnist-5k``), measures its
-accuracy on the test split, and writes the state dict and, beside it, its
-card (``.json``) with the exact command, wall time, hardware and test accuracy.
+trains :class:`imgsynth_edu.models.classifier.DigitClassifier` with
+:func:`imgsynth_edu.training.classifier.train_classifier` on the train split of
+a digit dataset (default the bundled ``mnist-5k``), measures its accuracy on the
+test split (:func:`imgsynth_edu.evaluation.classifier_accuracy`), and writes the
+state dict and, beside it, its card with the exact command, wall time,
+hardware and test accuracy.
 
 Lesson: ``04_measuring_quality.ipynb``.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import platform
-from pathlib import Path
-
 import torch
 
-from .utils import atomic_write, save_state_dict
+from ..data import get_dataset, stack_dataset
+from ..evaluation import classifier_accuracy
+from ..models.classifier import DigitClassifier
+from ..training.classifier import train_classifier
+from ..utils import get_device
+from . import cards
 
 
 def register(commands, train_commands) -> None:
@@ -33,29 +35,14 @@ def register(commands, train_commands) -> None:
     parser.add_argument("--max-shift", type=int, default=2, help="random translation in pixels (default 2)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
+    cards.add_device_argument(parser)
     parser.add_argument("--out", required=True, help="output .pt path (its .json card is written beside it)")
     parser.set_defaults(func=train_classifier_command)
 
 
-def _hardware(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"GPU {torch.cuda.get_device_name(device)}"
-    return (f"CPU {platform.machine()} ({platform.processor() or 'unknown'}), "
-            f"{torch.get_num_threads()} torch thread(s), {os.cpu_count()} cores")
-
-
 def train_classifier_command(args) -> int:
-    from . import get_device, seed_everything
-    from .data import get_dataset, stack_dataset
-    from .models.classifier import DigitClassifier, accuracy, train_classifier
-
-    out = Path(args.out)
-    if out.suffix != ".pt":
-        raise ValueError(f"--out must end in .pt, got {args.out!r}")
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    generator = seed_everything(args.seed)
+    out = cards.start_training(args)
+    generator = torch.Generator().manual_seed(args.seed)  # what seed_everything(args.seed) returns
     device = get_device(args.device)
     train_images, train_labels = stack_dataset(get_dataset(args.data, "train"))
     test_images, test_labels = stack_dataset(get_dataset(args.data, "test"))
@@ -68,14 +55,8 @@ def train_classifier_command(args) -> int:
         max_shift=args.max_shift, generator=generator,
     )
     model = model.cpu()
-    test_accuracy = accuracy(model, test_images, test_labels)
-    train_accuracy = accuracy(model, train_images, train_labels)
-    save_state_dict({k: v.detach().cpu() for k, v in model.state_dict().items()}, out)
-    command = ["imgsynth-edu", "train", "classifier", "--data", args.data, "--epochs", str(args.epochs),
-               "--batch-size", str(args.batch_size), "--lr", str(args.lr), "--max-shift", str(args.max_shift),
-               "--seed", str(args.seed)]
-    if args.threads:
-        command += ["--threads", str(args.threads)]
+    test_accuracy = classifier_accuracy(model, test_images, test_labels)
+    train_accuracy = classifier_accuracy(model, train_images, train_labels)
     card = {
         "name": out.stem,
         "description": "Digit classifier (LeNet-style CNN, 1×28×28 -> 10 classes); its 128-d penultimate "
@@ -85,16 +66,16 @@ def train_classifier_command(args) -> int:
         "arguments": arguments,
         "data": f"{args.data} train split ({len(train_images)} images); scored on its test split "
                 f"({len(test_images)} images)",
-        "command": " ".join(command + ["--out", str(args.out)]),
+        "command": cards.reproduce_command(args, ["data", "epochs", "batch-size", "lr", "max-shift", "seed", "threads",
+                                            "out"]),
         "steps": log["steps"],
         "wall_time_s": round(log["wall_time_s"], 1),
-        "hardware": _hardware(device),
+        "hardware": cards.hardware(device),
         "torch": torch.__version__,
         "final_loss": round(sum(log["losses"][-20:]) / len(log["losses"][-20:]), 4),
         "scores": {"test_accuracy": round(test_accuracy, 4), "train_accuracy": round(train_accuracy, 4)},
     }
-    with atomic_write(out.with_suffix(".json"), "w") as handle:
-        json.dump(card, handle, indent=2)
-    print(f"wrote {out} and {out.with_suffix('.json')}: test accuracy {test_accuracy:.4f} "
+    card_path = cards.save_model_and_card(model, out, card)
+    print(f"wrote {out} and {card_path}: test accuracy {test_accuracy:.4f} "
           f"({log['steps']} steps, {log['wall_time_s']:.0f} s)")
     return 0

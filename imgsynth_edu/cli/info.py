@@ -6,8 +6,8 @@ import platform
 
 import torch
 
-from . import __version__, pretrained
-from .utils import mode_banner
+from .. import __version__, pretrained
+from ..utils import mode_banner
 
 
 def register(commands, train_commands) -> None:
