@@ -231,7 +231,7 @@ def test_srgan_weight_average_follows_the_generator_and_resumes_exactly(patches,
     first.fit(2)
     resumed = SRGANTrainer(*make(5), patches, batch_size=2, device="cpu", progress=False, average_decay=0.9,
                            checkpoint_path=tmp_path / "gan.pt")
-    resumed.fit(4, resume=True)
+    resumed.fit(4, resume=tmp_path / "gan.pt")
     _assert_same_weights(straight.average, resumed.average)
     for bad in (-0.1, 1.0, True, "0.9"):
         with pytest.raises(ValueError, match="average_decay"):

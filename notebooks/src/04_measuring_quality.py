@@ -439,9 +439,10 @@ print(inspect.getsource(distribution._unbiased_mmd2))
 # **Why are our KIDs in the hundreds and thousands?** Papers that compute KID on Inception
 # features report values of about 0.01 and below (often multiplied by 1,000 in their tables). KID
 # has no fixed scale: it is a difference of averages of the kernel, and the kernel grows like the
-# *cube* of $x^\top y/d$. Inception's pool features are averages of ReLU outputs, most of them
-# well below 1, so there $x^\top y/d$ is a fraction and every kernel value is close to 1. The
-# digit classifier's 128-d embedding is not normalised in any way; measured on our features:
+# *cube* of $x^\top y/d$. Inception's pool features are averages of ReLU outputs, mostly small
+# fractions, so there $x^\top y/d$ is typically below 1 and every kernel value lies between 1 and
+# $2^3 = 8$: differences of such averages are small numbers. The digit classifier's 128-d
+# embedding is not normalised in any way; measured on our features:
 
 # %%
 sample = real_features[:1000]  # (1000, 128)
