@@ -112,14 +112,18 @@ def test_upscale_tiled_accepts_a_single_image_and_checks_its_input():
 
 
 def test_tiny_srresnet_overfits_one_patch():
-    """Learning test: 400 Adam steps on one 32×32 patch reach >= 30 dB (bicubic: ~25.6 dB)."""
+    """Learning test: 600 Adam steps on one 32×32 patch reach >= 30 dB (bicubic: ~25.6 dB).
+
+    At 400 steps the PSNR sits right at 30 dB and depends on the thread count (29.97 dB on one
+    thread, 31.8 on two); at 600 it is 35.8 / 36.5 dB, so the test checks learning, not luck.
+    """
     torch.manual_seed(0)
     high_res = load_photo("astronaut")[None, :, 100:132, 200:232]  # 1×3×32×32
     low_res = bicubic_downscale(high_res, 4)  # 1×3×8×8
     bicubic_psnr = psnr(bicubic_upscale(low_res, 4), high_res).item()
     model = SRResNet(scale=4, num_blocks=2, channels=16, batch_norm=False)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    for _ in range(400):
+    for _ in range(600):
         loss = (model(low_res) - high_res).abs().mean()
         optimizer.zero_grad()
         loss.backward()

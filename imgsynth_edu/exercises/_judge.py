@@ -1,19 +1,54 @@
 """The judge shared by every exercise: run the student's code, compare, explain.
 
-A check function is written as::
+A lesson module (``lessonNN.py``) imports the judge as one name,
+``from . import _judge as judge``, and writes a check function as::
 
-    @exercise("generator_loss")
-    def check_generator_loss(generator_loss):
-        loss = run(generator_loss, logits)          # NotImplementedError / None -> "not attempted"
-        if not close(loss, expected):
-            fail("the loss is ...", hint="...")     # raises ExerciseError
+    @judge.exercise("generator_loss")
+    def check_generator_loss(generator_loss) -> str:
+        loss = judge.run(generator_loss, logits)    # NotImplementedError / None -> "not attempted"
+        if not judge.close(loss, expected):
+            judge.fail("the loss is ...", hint="...")   # raises ExerciseError
         return "matches losses.g_loss_non_saturating on ..."   # -> "✓ generator_loss: correct (...)"
 
 :func:`exercise` turns the three outcomes into one printed line or one
 :class:`ExerciseError`; :func:`run` calls the student's code and turns its
 crashes into explanations; :func:`answer` does the same for a value the
-student fills in (``sigma = None  # your answer``); :class:`Exercise` holds
-the text of an exercise, and :func:`render_cells` makes the notebook cells of a lesson.
+student fills in (``sigma = None  # your answer``), :func:`number_answer` for a
+number; :func:`require_gradient` fails a loss that no gradient flows through.
+
+The text of the exercises closes the lesson module: an :class:`Exercise` each,
+gathered by :func:`lesson_exercises`, which writes every check cell as
+``lessonNN.check_<name>(<name>)``; :func:`function_stub` writes the code cell
+of an exercise whose answer is a function, and :func:`render_cells` makes the
+notebook cells of a lesson::
+
+    EXERCISES = judge.lesson_exercises("lesson00",
+        judge.Exercise(name="psnr", title="PSNR from its definition", text=r\"\"\"
+    Write `psnr(pred, target)` ...
+    \"\"\",
+            hint=\"\"\"...\"\"\",
+            stub=judge.function_stub("psnr(pred, target)",
+                                     "PSNR in dB of each image pair: a tensor of shape (N,).",
+                                     imports=("import torch",)),
+            solution=solutions.psnr,
+        ),
+        ...
+    )
+
+``function_stub`` gives the same cell as the hand-written stub
+``import torch`` / two blank lines / ``def psnr(pred, target):`` / its one-line
+docstring / ``raise NotImplementedError  # your code here``.
+
+Converting a lesson module written the older way (``from ._judge import (...)``
+with ten names, ``stub='''...'''`` literals, ``check_call=...`` on every
+exercise), which still works as it is: import ``_judge as judge`` and prefix
+the names; turn each function stub into ``judge.function_stub(signature,
+docstring, imports=(...))`` (whole import lines; ``""`` for the blank line
+between Python's and the course's imports); drop the ``check_call`` lines
+that are the usual call and wrap the tuple in ``judge.lesson_exercises("lessonNN", ...)``;
+read a number answer with ``judge.number_answer``; lay each ``Exercise`` out as above. Then
+``python tools/exercise_snippets.py --check`` must still pass: the rendered
+cells do not change.
 """
 
 from __future__ import annotations
@@ -22,7 +57,7 @@ import functools
 import inspect
 import math
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -136,6 +171,30 @@ def answer(value):
     return value
 
 
+def number_answer(value, what: str = "a number") -> float:
+    """A number the student fills in, as a ``float``; ``None`` or ``...`` means not attempted yet.
+
+    Anything that ``float()`` refuses fails with "expected <what>, got <value>".
+    """
+    __tracebackhide__ = True
+    value = answer(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        fail(f"expected {what}, got {value!r}")
+
+
+def require_gradient(loss, source: str, hint: str) -> None:
+    """Fail unless ``loss`` is a tensor whose gradient flows back to ``source``.
+
+    A loss computed with ``.item()``, ``.detach()`` or under ``torch.no_grad()``
+    can have the right value and still train nothing.
+    """
+    __tracebackhide__ = True
+    if not isinstance(loss, torch.Tensor) or not loss.requires_grad:
+        fail(f"the loss is detached from {source}: no gradient would reach the generator", hint=hint)
+
+
 # ----------------------------------------------------------------------------
 # Comparing
 # ----------------------------------------------------------------------------
@@ -198,7 +257,8 @@ class Exercise:
         hint: markdown shown folded under "Hint".
         stub: the code cell the student edits.
         solution: the reference solution: a function (its source is shown) or markdown.
-        check_call: the check cell's code, e.g. ``lesson01.check_generator_loss(generator_loss)``.
+        check_call: the check cell's code, e.g. ``lesson01.check_generator_loss(generator_loss)``;
+            left empty, :func:`lesson_exercises` writes the usual ``lessonNN.check_<name>(<name>)``.
     """
 
     name: str
@@ -207,13 +267,48 @@ class Exercise:
     hint: str
     stub: str
     solution: object
-    check_call: str
+    check_call: str = ""
 
     def solution_markdown(self) -> str:
         if callable(self.solution):
             source = textwrap.dedent(inspect.getsource(self.solution)).strip()
             return f"```python\n{source}\n```"
         return str(self.solution).strip()
+
+
+def lesson_exercises(module_name: str, *exercises: Exercise) -> tuple[Exercise, ...]:
+    """The exercises of lesson module ``module_name`` (e.g. ``"lesson00"``), every check cell written.
+
+    An exercise without a ``check_call`` gets ``<module_name>.check_<name>(<name>)``,
+    the call every check cell makes; one that has its own keeps it.
+    """
+    return tuple(
+        item if item.check_call else replace(item, check_call=f"{module_name}.check_{item.name}({item.name})")
+        for item in exercises
+    )
+
+
+def function_stub(signature: str, docstring: str, imports: tuple[str, ...] = ()) -> str:
+    '''The code cell of a function exercise: imports, signature, docstring, and a body to replace.
+
+    ``function_stub("psnr(pred, target)", "PSNR in dB of each image pair.", imports=("import torch",))``
+    is the cell::
+
+        import torch
+
+
+        def psnr(pred, target):
+            """PSNR in dB of each image pair."""
+            raise NotImplementedError  # your code here
+
+    ``imports`` are whole import lines, in the order shown; an empty string
+    among them is a blank line (between Python's and the course's imports).
+    Without imports the cell starts at ``def``.
+    '''
+    header = "".join(f"{line}\n" for line in imports)  # one import a line
+    if imports:
+        header += "\n\n"  # two blank lines before a top-level def, as in any module
+    return f'{header}def {signature}:\n    """{docstring}"""\n    raise NotImplementedError  # your code here\n'
 
 
 def render_cells(module_name: str, title: str, exercises) -> list[tuple[str, str]]:

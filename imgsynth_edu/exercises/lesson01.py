@@ -32,19 +32,7 @@ import torch.nn.functional as F
 from ..data.toy2d import ring_of_gaussians
 from ..losses import d_loss_minimax, g_loss_non_saturating, g_loss_saturating
 from ..models.gan import MLPDiscriminator, MLPGenerator
-from ._judge import (
-    Exercise,
-    answer,
-    as_tensor,
-    close,
-    cosine,
-    exercise,
-    fail,
-    fmt,
-    match_variant,
-    render_cells,
-    run,
-)
+from . import _judge as judge
 from .solutions import lesson01 as solutions
 
 __all__ = ["EXERCISES", "cells", "check_generator_loss", "check_larger_gradient", "check_optimal_discriminator",
@@ -54,7 +42,7 @@ __all__ = ["EXERCISES", "cells", "check_generator_loss", "check_larger_gradient"
 # ----------------------------------------------------------------------------
 # Exercise 1: the non-saturating generator loss
 # ----------------------------------------------------------------------------
-@exercise("generator_loss")
+@judge.exercise("generator_loss")
 def check_generator_loss(generator_loss) -> str:
     """Check ``generator_loss(fake_logits)`` against ``losses.g_loss_non_saturating``.
 
@@ -64,19 +52,18 @@ def check_generator_loss(generator_loss) -> str:
     batches = [torch.linspace(-8, 5, 9), 3 * torch.randn(16, generator=rng)]  # not symmetric: softplus(d) ≠ softplus(-d)
     for logits in batches:
         scores = logits.clone().requires_grad_(True)
-        loss = run(generator_loss, scores)
+        loss = judge.run(generator_loss, scores)
         if not isinstance(loss, torch.Tensor):
-            fail(f"you returned a {type(loss).__name__}; return a tensor",
-                 hint="the generator needs the loss's gradient: don't call .item() or float() on it")
+            judge.fail(f"you returned a {type(loss).__name__}; return a tensor",
+                       hint="the generator needs the loss's gradient: don't call .item() or float() on it")
         if loss.numel() != 1:
-            fail(f"the loss has shape {tuple(loss.shape)}; a loss is one number",
-                 hint="average over the batch: .mean()")
-        if not loss.requires_grad:
-            fail("the loss is detached from the logits: no gradient would reach the generator",
-                 hint="compute it with torch operations on fake_logits, without .detach(), .item() or torch.no_grad()")
+            judge.fail(f"the loss has shape {tuple(loss.shape)}; a loss is one number",
+                       hint="average over the batch: .mean()")
+        judge.require_gradient(loss, "the logits",
+                               hint="compute it with torch operations on fake_logits, without .detach(), .item() or torch.no_grad()")
         expected = g_loss_non_saturating(logits)
         d = logits.double()
-        if not close(loss.detach().reshape(()), expected, rtol=1e-5, atol=1e-6):
+        if not judge.close(loss.detach().reshape(()), expected, rtol=1e-5, atol=1e-6):
             variants = {
                 "saturating": (-F.softplus(d).mean(),
                                "that is the minimax (saturating) loss log(1 − D(G(z))): a valid game (the "
@@ -92,25 +79,25 @@ def check_generator_loss(generator_loss) -> str:
                                 "you used the probability D(G(z)) itself; the loss is its negative log, −log D(G(z))"),
                 "sum": (F.softplus(-d).sum(), "you summed over the batch; average it (.mean()) so the loss does not grow with N"),
             }
-            message = match_variant(loss.detach().double().reshape(()), variants, rtol=1e-5, atol=1e-6)
-            fail(message or f"for logits {fmt(logits)} expected {expected.item():.5f}, got {loss.item():.5f}",
-                 hint="−log D(G(z)) with D = σ(d): −log σ(d) = softplus(−d), averaged over the batch")
+            message = judge.match_variant(loss.detach().double().reshape(()), variants, rtol=1e-5, atol=1e-6)
+            judge.fail(message or f"for logits {judge.fmt(logits)} expected {expected.item():.5f}, got {loss.item():.5f}",
+                       hint="−log D(G(z)) with D = σ(d): −log σ(d) = softplus(−d), averaged over the batch")
         (gradient,) = torch.autograd.grad(loss, scores)
         reference = torch.sigmoid(logits) - 1  # d/dd of softplus(-d), per sample, before the mean
-        if not close(gradient, reference / len(logits), rtol=1e-4, atol=1e-7):
-            fail("the loss has the right values but not the right gradient",
-                 hint="compute it with differentiable torch operations on fake_logits")
+        if not judge.close(gradient, reference / len(logits), rtol=1e-4, atol=1e-7):
+            judge.fail("the loss has the right values but not the right gradient",
+                       hint="compute it with differentiable torch operations on fake_logits")
     extreme = torch.tensor([-200.0, -50.0, 0.0, 50.0, 200.0])
-    loss = run(generator_loss, extreme.clone().requires_grad_(True))
+    loss = judge.run(generator_loss, extreme.clone().requires_grad_(True))
     value = float(torch.as_tensor(loss.detach() if isinstance(loss, torch.Tensor) else loss))
     expected = g_loss_non_saturating(extreme).item()
     if not math.isfinite(value):
-        fail(f"for the logits {fmt(extreme)} your loss is {value}: log(sigmoid(d)) underflows to log(0) "
-             "when D is sure a fake is fake", hint="work on logits: −log σ(d) = F.softplus(−d), exact for any d")
+        judge.fail(f"for the logits {judge.fmt(extreme)} your loss is {value}: log(sigmoid(d)) underflows to log(0) "
+                   "when D is sure a fake is fake", hint="work on logits: −log σ(d) = F.softplus(−d), exact for any d")
     if not math.isclose(value, expected, rel_tol=1e-5):
-        fail(f"right for moderate logits, but for {fmt(extreme)} you give {value:.4g} instead of {expected:.4g}",
-             hint="binary_cross_entropy on sigmoid outputs clamps log at −100; "
-                  "on logits use F.softplus(−d) or F.binary_cross_entropy_with_logits(d, torch.ones_like(d))")
+        judge.fail(f"right for moderate logits, but for {judge.fmt(extreme)} you give {value:.4g} instead of {expected:.4g}",
+                   hint="binary_cross_entropy on sigmoid outputs clamps log at −100; "
+                        "on logits use F.softplus(−d) or F.binary_cross_entropy_with_logits(d, torch.ones_like(d))")
     return ("equals losses.g_loss_non_saturating (value and gradient) on 30 logits, "
             "exact even at d = −200 where D is certain")
 
@@ -220,7 +207,7 @@ def _reference_gradients(generator, discriminator, real):
 
 def _same_direction(a: torch.Tensor, b: torch.Tensor) -> bool:
     """Equal up to a positive factor (a discriminator loss halved, as pix2pix does, is still right)."""
-    return cosine(a, b) > 0.99999
+    return judge.cosine(a, b) > 0.99999
 
 
 def _same_gradient(a: torch.Tensor, b: torch.Tensor) -> bool:
@@ -228,7 +215,7 @@ def _same_gradient(a: torch.Tensor, b: torch.Tensor) -> bool:
     return _same_direction(a, b) and abs(float(a.norm() / b.norm()) - 1) < 0.02
 
 
-@exercise("training_step")
+@judge.exercise("training_step")
 def check_training_step(training_step) -> str:
     """Run ``training_step`` once on a watched toy GAN and judge what it did.
 
@@ -246,7 +233,7 @@ def check_training_step(training_step) -> str:
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(_SEED)
-            result = run(training_step, generator, discriminator, opt_g, opt_d, real.clone(), _LATENT_DIM)
+            result = judge.run(training_step, generator, discriminator, opt_g, opt_d, real.clone(), _LATENT_DIM)
     finally:
         for hook in hooks:
             hook.remove()
@@ -256,41 +243,41 @@ def check_training_step(training_step) -> str:
     g_steps = sum(player == "G" for player, _ in steps)
     if (d_steps, g_steps) != (1, 1):
         if g_steps == 0 and d_steps >= 2:
-            fail(f"opt_d.step() was called {d_steps} times and opt_g.step() never: the generator never learns",
-                 hint="after g_loss.backward() call opt_g.step(), not opt_d.step() (a copy-paste slip?)")
+            judge.fail(f"opt_d.step() was called {d_steps} times and opt_g.step() never: the generator never learns",
+                       hint="after g_loss.backward() call opt_g.step(), not opt_d.step() (a copy-paste slip?)")
         if g_steps == 0:
-            fail("opt_g.step() was never called: the generator never learns",
-                 hint="finish the generator's half with opt_g.zero_grad(); g_loss.backward(); opt_g.step()")
+            judge.fail("opt_g.step() was never called: the generator never learns",
+                       hint="finish the generator's half with opt_g.zero_grad(); g_loss.backward(); opt_g.step()")
         if d_steps == 0:
-            fail("opt_d.step() was never called: the discriminator never learns",
-                 hint="d_loss.backward() then opt_d.step()")
-        fail(f"opt_d.step() was called {d_steps} times and opt_g.step() {g_steps} times; one step of each is expected",
-             hint="one training step = one discriminator update, then one generator update")
+            judge.fail("opt_d.step() was never called: the discriminator never learns",
+                       hint="d_loss.backward() then opt_d.step()")
+        judge.fail(f"opt_d.step() was called {d_steps} times and opt_g.step() {g_steps} times; one step of each is expected",
+                   hint="one training step = one discriminator update, then one generator update")
     d_index = next(i for i, (player, _) in enumerate(steps) if player == "D")
     g_index = next(i for i, (player, _) in enumerate(steps) if player == "G")
     if g_index < d_index:
-        fail("the generator stepped before the discriminator",
-             hint="Algorithm 1 updates D first (on real + detached fake), then G against the updated D")
+        judge.fail("the generator stepped before the discriminator",
+                   hint="Algorithm 1 updates D first (on real + detached fake), then G against the updated D")
     d_grads = steps[d_index][1]
     if all(g is None for g in d_grads):
-        fail("when opt_d.step() ran, the discriminator had no gradient",
-             hint="the order is opt_d.zero_grad(); d_loss.backward(); opt_d.step(): zero_grad after backward erases it")
+        judge.fail("when opt_d.step() ran, the discriminator had no gradient",
+                   hint="the order is opt_d.zero_grad(); d_loss.backward(); opt_d.step(): zero_grad after backward erases it")
     if any(g is not None and torch.isnan(g).any() for g in d_grads):
-        fail("when opt_d.step() ran, D's gradients still held leftovers from before this step: zero_grad() was forgotten",
-             hint="call opt_d.zero_grad() before d_loss.backward(); gradients add up across backward() calls")
+        judge.fail("when opt_d.step() ran, D's gradients still held leftovers from before this step: zero_grad() was forgotten",
+                   hint="call opt_d.zero_grad() before d_loss.backward(); gradients add up across backward() calls")
     d_position = next(i for i, (player, kind, _) in enumerate(journal) if (player, kind) == ("D", "step"))
     if any(entry[:2] == ("G", "gradient") for entry in journal[:d_position]):
-        fail("the discriminator's loss sent gradients into the generator: the fake batch was not detached",
-             hint="in D's step use fake = generator(z).detach() (or make it under torch.no_grad()): "
-                  "otherwise D's loss pushes G towards samples that are easier to reject, or at best wastes work")
+        judge.fail("the discriminator's loss sent gradients into the generator: the fake batch was not detached",
+                   hint="in D's step use fake = generator(z).detach() (or make it under torch.no_grad()): "
+                        "otherwise D's loss pushes G towards samples that are easier to reject, or at best wastes work")
     g_grads = steps[g_index][1]
     if all(g is None for g in g_grads):
-        fail("when opt_g.step() ran, the generator had no gradient",
-             hint="the generator's loss must come from a fake batch that is NOT detached: "
-                  "g_loss = generator_loss(discriminator(generator(z))); g_loss.backward(); opt_g.step()")
+        judge.fail("when opt_g.step() ran, the generator had no gradient",
+                   hint="the generator's loss must come from a fake batch that is NOT detached: "
+                        "g_loss = generator_loss(discriminator(generator(z))); g_loss.backward(); opt_g.step()")
     if any(g is not None and torch.isnan(g).any() for g in g_grads):
-        fail("when opt_g.step() ran, G's gradients still held leftovers from before: zero_grad() was forgotten",
-             hint="call opt_g.zero_grad() before g_loss.backward()")
+        judge.fail("when opt_g.step() ran, G's gradients still held leftovers from before: zero_grad() was forgotten",
+                   hint="call opt_g.zero_grad() before g_loss.backward()")
 
     d_grad = _flat([torch.zeros_like(p) if g is None else g for p, g in zip(discriminator.parameters(), d_grads)])
     if not _same_direction(d_grad, d_variants["correct"]):
@@ -304,10 +291,10 @@ def check_training_step(training_step) -> str:
             "only fake": "the discriminator's loss uses only the fake batch; it needs the real batch too",
         }
         found = next((text for name, text in messages.items() if _same_direction(d_grad, d_variants[name])), None)
-        fail(found or f"D's gradient is not that of the discriminator's loss on this real batch and a detached fake "
-                      f"batch (cosine {cosine(d_grad, d_variants['correct']):.3f})",
-             hint="d_loss = losses.d_loss_minimax(discriminator(real), discriminator(fake)), with "
-                  "fake = generator(torch.randn(len(real), latent_dim)).detach()")
+        judge.fail(found or f"D's gradient is not that of the discriminator's loss on this real batch and a detached fake "
+                            f"batch (cosine {judge.cosine(d_grad, d_variants['correct']):.3f})",
+                   hint="d_loss = losses.d_loss_minimax(discriminator(real), discriminator(fake)), with "
+                        "fake = generator(torch.randn(len(real), latent_dim)).detach()")
     g_grad = _flat([torch.zeros_like(p) if g is None else g for p, g in zip(generator.parameters(), g_grads)])
     if not (_same_gradient(g_grad, g_variants["fresh"]) or _same_gradient(g_grad, g_variants["reused"])):
         messages = {
@@ -320,17 +307,17 @@ def check_training_step(training_step) -> str:
         }
         found = next((text for name, text in messages.items()
                       if any(_same_gradient(g_grad, g_variants[batch + name]) for batch in ("fresh", "reused"))), None)
-        batch = "fresh" if cosine(g_grad, g_variants["fresh"]) >= cosine(g_grad, g_variants["reused"]) else "reused"
+        batch = "fresh" if judge.cosine(g_grad, g_variants["fresh"]) >= judge.cosine(g_grad, g_variants["reused"]) else "reused"
         if found is None and _same_direction(g_grad, g_variants[batch]):
             ratio = float(g_grad.norm() / g_variants[batch].norm())
             found = (f"G's gradient points the right way but is {ratio:.3g} times as long as the non-saturating "
                      "loss's" + (": did you sum over the batch instead of averaging?" if ratio > 2 else ""))
-        fail(found or f"G's gradient is not that of the non-saturating loss against the updated discriminator "
-                      f"(cosine {cosine(g_grad, g_variants[batch]):.3f})",
-             hint="g_loss = losses.g_loss_non_saturating(discriminator(generator(z))) with a fresh z, after D's step")
+        judge.fail(found or f"G's gradient is not that of the non-saturating loss against the updated discriminator "
+                            f"(cosine {judge.cosine(g_grad, g_variants[batch]):.3f})",
+                   hint="g_loss = losses.g_loss_non_saturating(discriminator(generator(z))) with a fresh z, after D's step")
     if not isinstance(result, dict) or not {"d_loss", "g_loss"} <= set(result):
-        fail(f"the step worked, but return {{'d_loss': ..., 'g_loss': ...}} (got {type(result).__name__})",
-             hint="return {'d_loss': d_loss.item(), 'g_loss': g_loss.item()}")
+        judge.fail(f"the step worked, but return {{'d_loss': ..., 'g_loss': ...}} (got {type(result).__name__})",
+                   hint="return {'d_loss': d_loss.item(), 'g_loss': g_loss.item()}")
     batch = "a fresh" if _same_gradient(g_grad, g_variants["fresh"]) else "the D step's"
     return (f"D stepped once on real + detached fake, then G once on {batch} fake batch against the updated D; "
             "gradients cleared before each backward; both gradients equal Algorithm 1's with the library's losses")
@@ -343,7 +330,7 @@ def _gaussian(x, mean, std):
     return np.exp(-0.5 * ((x - mean) / std) ** 2) / (std * np.sqrt(2 * np.pi))
 
 
-@exercise("optimal_discriminator")
+@judge.exercise("optimal_discriminator")
 def check_optimal_discriminator(optimal_discriminator) -> str:
     """Check ``optimal_discriminator(p_data, p_g)`` = ``p_data / (p_data + p_g)`` (Goodfellow et al. 2014, Prop. 1).
 
@@ -351,12 +338,12 @@ def check_optimal_discriminator(optimal_discriminator) -> str:
     """
     x = np.linspace(-4, 5, 91)
     p_data, p_g = _gaussian(x, 0.0, 1.0), _gaussian(x, 1.5, 0.7)
-    result = as_tensor(run(optimal_discriminator, p_data.copy(), p_g.copy()), "optimal_discriminator(p_data, p_g)")
+    result = judge.as_tensor(judge.run(optimal_discriminator, p_data.copy(), p_g.copy()), "optimal_discriminator(p_data, p_g)")
     expected = torch.from_numpy(p_data / (p_data + p_g))
     if result.shape != expected.shape:
-        fail(f"expected one value per point, shape {tuple(expected.shape)}, got {tuple(result.shape)}",
-             hint="the formula works element by element on the two density arrays")
-    if not close(result, expected, rtol=1e-6, atol=1e-9):
+        judge.fail(f"expected one value per point, shape {tuple(expected.shape)}, got {tuple(result.shape)}",
+                   hint="the formula works element by element on the two density arrays")
+    if not judge.close(result, expected, rtol=1e-6, atol=1e-9):
         variants = {
             "fake": (torch.from_numpy(p_g / (p_data + p_g)),
                      "you returned p_g / (p_data + p_g): the probability that x is *fake*; D(x) is the probability of real"),
@@ -366,30 +353,30 @@ def check_optimal_discriminator(optimal_discriminator) -> str:
             "data": (torch.from_numpy(p_data), "you returned p_data itself; D* compares it with p_g"),
             "half": (torch.full_like(expected, 0.5), "D* = 1/2 only where p_g = p_data, i.e. at the end of training"),
         }
-        message = match_variant(result, variants, rtol=1e-6, atol=1e-9)
-        fail(message or f"expected {fmt(expected)}, got {fmt(result)}",
-             hint="D*(x) = p_data(x) / (p_data(x) + p_g(x))")
-    same = as_tensor(run(optimal_discriminator, p_data.copy(), p_data.copy()), "optimal_discriminator(p, p)")
-    if not close(same, torch.full_like(same, 0.5), rtol=0, atol=1e-9):
-        fail("when p_g = p_data the optimal discriminator must be 1/2 everywhere", hint="p / (p + p) = 1/2")
+        message = judge.match_variant(result, variants, rtol=1e-6, atol=1e-9)
+        judge.fail(message or f"expected {judge.fmt(expected)}, got {judge.fmt(result)}",
+                   hint="D*(x) = p_data(x) / (p_data(x) + p_g(x))")
+    same = judge.as_tensor(judge.run(optimal_discriminator, p_data.copy(), p_data.copy()), "optimal_discriminator(p, p)")
+    if not judge.close(same, torch.full_like(same, 0.5), rtol=0, atol=1e-9):
+        judge.fail("when p_g = p_data the optimal discriminator must be 1/2 everywhere", hint="p / (p + p) = 1/2")
     return "D* = p_data / (p_data + p_g) on 91 points of two Gaussians, and 1/2 everywhere when p_g = p_data"
 
 
 # ----------------------------------------------------------------------------
 # Exercise 4: which loss gives the larger gradient at D(G(z)) = 0.9?
 # ----------------------------------------------------------------------------
-@exercise("larger_gradient")
-def check_larger_gradient(choice) -> str:
+@judge.exercise("larger_gradient")
+def check_larger_gradient(choice: str) -> str:
     """Check the answer ``"saturating"`` or ``"non-saturating"``, measured with the library's losses.
 
     Lesson: ``01_gan_from_scratch.ipynb``.
     """
-    choice = answer(choice)
+    choice = judge.answer(choice)
     words = {"saturating": "saturating", "minimax": "saturating", "non-saturating": "non-saturating",
              "nonsaturating": "non-saturating", "non saturating": "non-saturating"}
     picked = words.get(str(choice).strip().lower())
     if picked is None:
-        fail(f"answer 'saturating' or 'non-saturating', got {choice!r}")
+        judge.fail(f"answer 'saturating' or 'non-saturating', got {choice!r}")
     logit = torch.tensor([math.log(0.9 / 0.1)], requires_grad=True)  # D(G(z)) = σ(logit) = 0.9
     gradients = {}
     for name, loss_fn in (("saturating", g_loss_saturating), ("non-saturating", g_loss_non_saturating)):
@@ -397,9 +384,9 @@ def check_larger_gradient(choice) -> str:
         gradients[name] = abs(grad.item())
     larger = max(gradients, key=gradients.get)
     if picked != larger:
-        fail(f"at D(G(z)) = 0.9 the gradients with respect to the logit are {gradients['saturating']:.2f} "
-             f"(saturating) and {gradients['non-saturating']:.2f} (non-saturating)",
-             hint="d/dd of log(1 − σ(d)) is −σ(d); of −log σ(d) it is σ(d) − 1")
+        judge.fail(f"at D(G(z)) = 0.9 the gradients with respect to the logit are {gradients['saturating']:.2f} "
+                   f"(saturating) and {gradients['non-saturating']:.2f} (non-saturating)",
+                   hint="d/dd of log(1 − σ(d)) is −σ(d); of −log σ(d) it is σ(d) − 1")
     return (f"|∂L/∂d| = {gradients['saturating']:.2f} (saturating) vs {gradients['non-saturating']:.2f} "
             "(non-saturating); it hardly matters, because there G already fools D")
 
@@ -407,11 +394,8 @@ def check_larger_gradient(choice) -> str:
 # ----------------------------------------------------------------------------
 # What the lesson shows
 # ----------------------------------------------------------------------------
-EXERCISES = (
-    Exercise(
-        name="generator_loss",
-        title="The non-saturating generator loss, on logits",
-        text=r"""
+EXERCISES = judge.lesson_exercises("lesson01",
+    judge.Exercise(name="generator_loss", title="The non-saturating generator loss, on logits", text=r"""
 Our discriminators return a **logit** $d$ per sample, with $D = \sigma(d)$. Write
 `generator_loss(fake_logits)`: the non-saturating loss $-\frac1N\sum_i \log D(G(z_i))$ as one number,
 exact for any logit (the check tries $d = -200$, where $D$ is certain the sample is fake).
@@ -420,22 +404,12 @@ exact for any logit (the check tries $d = -200$, where $D$ is certain the sample
 $-\log\sigma(d) = \operatorname{softplus}(-d)$: `F.softplus(-fake_logits).mean()`. Computing
 `torch.log(torch.sigmoid(d))` underflows to $\log 0$ for very negative $d$.
 """,
-        stub='''
-import torch
-import torch.nn.functional as F
-
-
-def generator_loss(fake_logits):
-    """-mean log D(G(z)) from the discriminator's logits on a fake batch."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("generator_loss(fake_logits)",
+                                 "-mean log D(G(z)) from the discriminator's logits on a fake batch.",
+                                 imports=("import torch", "import torch.nn.functional as F")),
         solution=solutions.generator_loss,
-        check_call="lesson01.check_generator_loss(generator_loss)",
     ),
-    Exercise(
-        name="training_step",
-        title="One correct training step",
-        text=r"""
+    judge.Exercise(name="training_step", title="One correct training step", text=r"""
 Write `training_step(generator, discriminator, opt_g, opt_d, real, latent_dim)`: one step of
 Algorithm 1 (Goodfellow et al. 2014). First the **discriminator**: draw
 `z = torch.randn(len(real), latent_dim)`, score the real batch and a **detached** fake batch, loss
@@ -453,23 +427,12 @@ Per player: `opt.zero_grad()`, `loss.backward()`, `opt.step()`. In the discrimin
 `generator(z).detach()`; in the generator's half, do not detach. `step()` belongs to the optimizer,
 not to the network.
 """,
-        stub='''
-import torch
-
-from imgsynth_edu import losses
-
-
-def training_step(generator, discriminator, opt_g, opt_d, real, latent_dim):
-    """One discriminator update, then one generator update; returns {"d_loss": ..., "g_loss": ...}."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("training_step(generator, discriminator, opt_g, opt_d, real, latent_dim)",
+                                 'One discriminator update, then one generator update; returns {"d_loss": ..., "g_loss": ...}.',
+                                 imports=("import torch", "", "from imgsynth_edu import losses")),
         solution=solutions.training_step,
-        check_call="lesson01.check_training_step(training_step)",
     ),
-    Exercise(
-        name="optimal_discriminator",
-        title="The optimal discriminator",
-        text=r"""
+    judge.Exercise(name="optimal_discriminator", title="The optimal discriminator", text=r"""
 For a fixed generator with density $p_g$, the best discriminator is
 $D^*(x) = \frac{p_\text{data}(x)}{p_\text{data}(x) + p_g(x)}$ (Goodfellow et al. 2014, Prop. 1).
 Write `optimal_discriminator(p_data, p_g)` for two arrays of density values on the same points.
@@ -478,18 +441,11 @@ Write `optimal_discriminator(p_data, p_g)` for two arrays of density values on t
 It works element by element: NumPy arrays (or tensors) divide point by point. $D^*$ is the
 probability that $x$ is **real**, so it is between 0 and 1.
 """,
-        stub='''
-def optimal_discriminator(p_data, p_g):
-    """D*(x) at each point, from the two densities at those points."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("optimal_discriminator(p_data, p_g)",
+                                 "D*(x) at each point, from the two densities at those points."),
         solution=solutions.optimal_discriminator,
-        check_call="lesson01.check_optimal_discriminator(optimal_discriminator)",
     ),
-    Exercise(
-        name="larger_gradient",
-        title="Where the saturating loss is steeper",
-        text=r"""
+    judge.Exercise(name="larger_gradient", title="Where the saturating loss is steeper", text=r"""
 In section 3, which generator loss gives the larger gradient (with respect to the logit) when
 $D(G(z)) = 0.9$: `"saturating"` or `"non-saturating"`? Why does that not matter in practice?
 """,
@@ -507,7 +463,6 @@ $1 - \sigma(d) = 0.1$. It does not matter, because at $D(G(z)) = 0.9$ the genera
 the discriminator; what matters is the other end, $D(G(z)) \approx 0$ early in training, where
 the saturating loss's gradient vanishes and the non-saturating one's does not.
 """,
-        check_call="lesson01.check_larger_gradient(larger_gradient)",
     ),
 )
 
@@ -517,4 +472,4 @@ def cells() -> list[tuple[str, str]]:
 
     Lesson: ``01_gan_from_scratch.ipynb``.
     """
-    return render_cells("lesson01", "The GAN game in code: its loss, its loop, its optimum.", EXERCISES)
+    return judge.render_cells("lesson01", "The GAN game in code: its loss, its loop, its optimum.", EXERCISES)

@@ -20,18 +20,7 @@ import torch.nn.functional as F
 
 # Library imports (the references the checks compare with).
 from ..models.cgan import ConditionalDCGANGenerator, ProjectionDiscriminator
-from ._judge import (
-    Exercise,
-    answer,
-    as_tensor,
-    close,
-    exercise,
-    fail,
-    fmt,
-    match_variant,
-    render_cells,
-    run,
-)
+from . import _judge as judge
 from .solutions import lesson03 as solutions
 
 __all__ = ["EXERCISES", "cells", "check_conditional_input", "check_l1_l2_minimisers", "check_masked_l1",
@@ -41,7 +30,7 @@ __all__ = ["EXERCISES", "cells", "check_conditional_input", "check_l1_l2_minimis
 # ----------------------------------------------------------------------------
 # Exercise 1: the conditional generator's input
 # ----------------------------------------------------------------------------
-@exercise("conditional_input")
+@judge.exercise("conditional_input")
 def check_conditional_input(conditional_input) -> str:
     """Check ``conditional_input(z, labels, embedding)`` against ``ConditionalDCGANGenerator``'s own.
 
@@ -60,18 +49,18 @@ def check_conditional_input(conditional_input) -> str:
     finally:
         hook.remove()
     expected = seen[0].double()  # (6, 20): what the library's generator feeds its DCGAN body
-    code = run(conditional_input, z.clone(), labels.clone(), generator.label_embedding)
-    result = as_tensor(code, "conditional_input(z, labels, embedding)")
+    code = judge.run(conditional_input, z.clone(), labels.clone(), generator.label_embedding)
+    result = judge.as_tensor(code, "conditional_input(z, labels, embedding)")
     if result.shape != expected.shape:
         if tuple(result.shape) == (12, 10):
-            fail("you stacked z and e(y) along the batch (12 rows); they belong side by side in each row",
-                 hint="torch.cat([z, embedding(labels)], dim=1): shape (N, Z + E)")
+            judge.fail("you stacked z and e(y) along the batch (12 rows); they belong side by side in each row",
+                       hint="torch.cat([z, embedding(labels)], dim=1): shape (N, Z + E)")
         if tuple(result.shape) == (6, 10):
-            fail("you returned a (6, 10) code: adding z and e(y) mixes noise and label into the same numbers",
-                 hint="concatenate them instead: torch.cat([z, embedding(labels)], dim=1)")
-        fail(f"expected shape {tuple(expected.shape)} (z's 10 numbers, then the label's 10), got {tuple(result.shape)}",
-             hint="torch.cat([z, embedding(labels)], dim=1)")
-    if not close(result, expected, rtol=1e-5, atol=1e-6):
+            judge.fail("you returned a (6, 10) code: adding z and e(y) mixes noise and label into the same numbers",
+                       hint="concatenate them instead: torch.cat([z, embedding(labels)], dim=1)")
+        judge.fail(f"expected shape {tuple(expected.shape)} (z's 10 numbers, then the label's 10), got {tuple(result.shape)}",
+                   hint="torch.cat([z, embedding(labels)], dim=1)")
+    if not judge.close(result, expected, rtol=1e-5, atol=1e-6):
         embedded = generator.label_embedding(labels).detach().double()
         variants = {
             "order": (torch.cat([embedded, z.double()], dim=1),
@@ -79,11 +68,11 @@ def check_conditional_input(conditional_input) -> str:
             "one-hot": (torch.cat([z.double(), F.one_hot(labels, 10).double()], dim=1),
                         "you used a one-hot label; the generator learns its own embedding: use embedding(labels)"),
         }
-        fail(match_variant(result, variants) or "the values differ from [z ; embedding(labels)]",
-             hint="torch.cat([z, embedding(labels)], dim=1)")
+        judge.fail(judge.match_variant(result, variants) or "the values differ from [z ; embedding(labels)]",
+                   hint="torch.cat([z, embedding(labels)], dim=1)")
     if isinstance(code, torch.Tensor) and not code.requires_grad:
-        fail("the code is detached from the embedding: the label embedding could not learn",
-             hint="don't call .detach() or use torch.no_grad(); embedding(labels) keeps the gradient")
+        judge.fail("the code is detached from the embedding: the label embedding could not learn",
+                   hint="don't call .detach() or use torch.no_grad(); embedding(labels) keeps the gradient")
     with torch.no_grad():
         images = generator.body(code)  # (6, 1, 28, 28)
     return (f"[z ; e(y)] equals what ConditionalDCGANGenerator feeds its body (which turns it into "
@@ -93,7 +82,7 @@ def check_conditional_input(conditional_input) -> str:
 # ----------------------------------------------------------------------------
 # Exercise 2: the projection discriminator's logit
 # ----------------------------------------------------------------------------
-@exercise("projection_logit")
+@judge.exercise("projection_logit")
 def check_projection_logit(projection_logit) -> str:
     """Check ``projection_logit(phi, labels, psi, class_embedding)`` against ``ProjectionDiscriminator``.
 
@@ -111,8 +100,8 @@ def check_projection_logit(projection_logit) -> str:
         psi_term = discriminator.psi(phi).squeeze(1).double()  # (5,)
         embedded = discriminator.class_embedding(labels).double()  # (5, F)
     projection_term = (embedded * phi.double()).sum(dim=1)  # (5,)
-    result = as_tensor(run(projection_logit, phi.clone(), labels.clone(), discriminator.psi,
-                           discriminator.class_embedding), "projection_logit(...)")
+    result = judge.as_tensor(judge.run(projection_logit, phi.clone(), labels.clone(), discriminator.psi,
+                                       discriminator.class_embedding), "projection_logit(...)")
     n = len(labels)
     if result.shape != expected.shape:
         if tuple(result.shape) == (n, n):
@@ -124,20 +113,20 @@ def check_projection_logit(projection_logit) -> str:
                            "you returned an N×N matrix: every label against every image (E[y] @ φᵀ); "
                            "take the row-wise inner product (E[y] * φ).sum(dim=1)"),
             }
-            fail(match_variant(result, variants) or f"you returned an N×N matrix ({n}×{n}); expected one logit per image",
-                 hint="psi(phi).squeeze(1) + (class_embedding(labels) * phi).sum(dim=1)")
+            judge.fail(judge.match_variant(result, variants) or f"you returned an N×N matrix ({n}×{n}); expected one logit per image",
+                       hint="psi(phi).squeeze(1) + (class_embedding(labels) * phi).sum(dim=1)")
         if tuple(result.shape) == tuple(phi.shape):
-            fail(f"you returned {tuple(result.shape)}: one number per feature; the inner product sums over the features",
-                 hint="(class_embedding(labels) * phi).sum(dim=1)")
-        fail(f"expected one logit per image, shape {tuple(expected.shape)}, got {tuple(result.shape)}",
-             hint="psi(phi).squeeze(1) + (class_embedding(labels) * phi).sum(dim=1)")
-    if not close(result, expected, rtol=1e-5, atol=1e-5):
+            judge.fail(f"you returned {tuple(result.shape)}: one number per feature; the inner product sums over the features",
+                       hint="(class_embedding(labels) * phi).sum(dim=1)")
+        judge.fail(f"expected one logit per image, shape {tuple(expected.shape)}, got {tuple(result.shape)}",
+                   hint="psi(phi).squeeze(1) + (class_embedding(labels) * phi).sum(dim=1)")
+    if not judge.close(result, expected, rtol=1e-5, atol=1e-5):
         variants = {
             "no psi": (projection_term, "the unconditional term ψ(φ(x)) (\"is it real?\") is missing"),
             "no projection": (psi_term, "the projection e(y)ᵀφ(x) (\"is it a y?\") is missing: D would ignore the label"),
         }
-        fail(match_variant(result, variants, rtol=1e-5, atol=1e-5) or f"expected {fmt(expected)}, got {fmt(result)}",
-             hint="f(x, y) = ψ(φ(x)) + e(y)ᵀφ(x): psi(phi).squeeze(1) + (class_embedding(labels) * phi).sum(dim=1)")
+        judge.fail(judge.match_variant(result, variants, rtol=1e-5, atol=1e-5) or f"expected {judge.fmt(expected)}, got {judge.fmt(result)}",
+                   hint="f(x, y) = ψ(φ(x)) + e(y)ᵀφ(x): psi(phi).squeeze(1) + (class_embedding(labels) * phi).sum(dim=1)")
     return "ψ(φ(x)) + e(y)ᵀφ(x) equals ProjectionDiscriminator's logits for 5 images and their labels"
 
 
@@ -155,7 +144,7 @@ def _inpainting_batch():
     return fill, target, mask
 
 
-@exercise("masked_l1")
+@judge.exercise("masked_l1")
 def check_masked_l1(masked_l1) -> str:
     """Check ``masked_l1(fill, target, mask)``: the mean ``|fill - target|`` over the hole's values.
 
@@ -163,15 +152,15 @@ def check_masked_l1(masked_l1) -> str:
     """
     fill, target, mask = _inpainting_batch()
     fill_in = fill.clone().requires_grad_(True)
-    loss = run(masked_l1, fill_in, target.clone(), mask.clone())
-    result = as_tensor(loss, "masked_l1(fill, target, mask)")
+    loss = judge.run(masked_l1, fill_in, target.clone(), mask.clone())
+    result = judge.as_tensor(loss, "masked_l1(fill, target, mask)")
     error = (fill - target).double().abs()  # (2, 3, 8, 8)
     hole = mask.double().expand_as(error)
     expected = (hole * error).sum() / hole.sum()
     if result.numel() != 1:
-        fail(f"the loss has shape {tuple(result.shape)}; a loss is one number", hint="sum, then divide by the hole's size")
+        judge.fail(f"the loss has shape {tuple(result.shape)}; a loss is one number", hint="sum, then divide by the hole's size")
     result = result.reshape(())
-    if not close(result, expected, rtol=1e-5, atol=1e-7):
+    if not judge.close(result, expected, rtol=1e-5, atol=1e-7):
         variants = {
             "all pixels": ((hole * error).mean(),
                            "you divided by every pixel of the image, so the loss shrinks with the hole's area; "
@@ -185,41 +174,39 @@ def check_masked_l1(masked_l1) -> str:
             "squared": ((hole * error**2).sum() / hole.sum(),
                         "that is the squared error (L2), whose minimiser is the mean of the plausible fills: blur"),
         }
-        fail(match_variant(result, variants, rtol=1e-5, atol=1e-7) or f"expected {expected.item():.5f}, got {result.item():.5f}",
-             hint="(mask * |fill − target|).sum() / (number of hole values), the mask expanded over the channels")
-    if not isinstance(loss, torch.Tensor) or not loss.requires_grad:
-        fail("the loss is detached from the fill: no gradient would reach the generator",
-             hint="compute it with torch operations on fill, without .item() or .detach()")
+        judge.fail(judge.match_variant(result, variants, rtol=1e-5, atol=1e-7) or f"expected {expected.item():.5f}, got {result.item():.5f}",
+                   hint="(mask * |fill − target|).sum() / (number of hole values), the mask expanded over the channels")
+    judge.require_gradient(loss, "the fill", hint="compute it with torch operations on fill, without .item() or .detach()")
     return "the mean |fill − target| over the 72 hole values of two images; the known pixels do not count"
 
 
 # ----------------------------------------------------------------------------
 # Exercise 4: the minimisers of L1 and L2
 # ----------------------------------------------------------------------------
-@exercise("l1_l2_minimisers")
-def check_l1_l2_minimisers(values) -> str:
+@judge.exercise("l1_l2_minimisers")
+def check_l1_l2_minimisers(values: tuple[float, float]) -> str:
     """Check ``(best constant under L1, best constant under L2)`` for a pixel that is 1 in 70 % of fills, else 0.
 
     Lesson: ``03_conditional_gan.ipynb``.
     """
-    values = answer(values)
+    values = judge.answer(values)
     try:
         l1_answer, l2_answer = (float(v) for v in values)
     except (TypeError, ValueError):
-        fail(f"expected two numbers (l1_best, l2_best), got {values!r}")
+        judge.fail(f"expected two numbers (l1_best, l2_best), got {values!r}")
     plausible = torch.tensor([1.0] * 7 + [0.0] * 3, dtype=torch.float64)  # 70 % ones, 30 % zeros
     constants = torch.linspace(0, 1, 1001, dtype=torch.float64)  # candidate fills, step 0.001
     l1 = (constants[:, None] - plausible[None]).abs().mean(dim=1)  # (1001,)
     l2 = ((constants[:, None] - plausible[None]) ** 2).mean(dim=1)
     best_l1, best_l2 = constants[l1.argmin()].item(), constants[l2.argmin()].item()
     if abs(l1_answer - best_l2) < 0.01 and abs(l2_answer - best_l1) < 0.01:
-        fail("the two are swapped: the squared error is minimised by the mean, the absolute error by the median")
+        judge.fail("the two are swapped: the squared error is minimised by the mean, the absolute error by the median")
     if abs(l1_answer - best_l1) > 0.01:
-        fail(f"under L1 the best constant is not {l1_answer:g}: mean |c − y| is {(abs(l1_answer - plausible)).mean():.3f} "
-             f"there but {l1.min():.3f} at the best c",
-             hint="the L1 loss is minimised by the median of the plausible values, not their mean")
+        judge.fail(f"under L1 the best constant is not {l1_answer:g}: mean |c − y| is {(abs(l1_answer - plausible)).mean():.3f} "
+                   f"there but {l1.min():.3f} at the best c",
+                   hint="the L1 loss is minimised by the median of the plausible values, not their mean")
     if abs(l2_answer - best_l2) > 0.01:
-        fail(f"under L2 the best constant is not {l2_answer:g}", hint="the squared error is minimised by the mean")
+        judge.fail(f"under L2 the best constant is not {l2_answer:g}", hint="the squared error is minimised by the mean")
     return (f"L1 is minimised at c = {best_l1:g} (the median: commit to the likelier value), "
             f"L2 at c = {best_l2:g} (the mean: a grey blend), found by trying 1,001 constants")
 
@@ -227,11 +214,8 @@ def check_l1_l2_minimisers(values) -> str:
 # ----------------------------------------------------------------------------
 # What the lesson shows
 # ----------------------------------------------------------------------------
-EXERCISES = (
-    Exercise(
-        name="conditional_input",
-        title="The label, as the generator reads it",
-        text=r"""
+EXERCISES = judge.lesson_exercises("lesson03",
+    judge.Exercise(name="conditional_input", title="The label, as the generator reads it", text=r"""
 `ConditionalDCGANGenerator` looks each label up in a learned table (`nn.Embedding`) and places the
 result beside the noise: its DCGAN body reads $[z\,;\,e(y)]$. Write `conditional_input(z, labels, embedding)`
 for `z` of shape `(N, Z)` and `N` labels; return the `(N, Z + E)` code.
@@ -239,21 +223,12 @@ for `z` of shape `(N, Z)` and `N` labels; return the `(N, Z + E)` code.
         hint="""
 `embedding(labels)` has shape `(N, E)`; `torch.cat([...], dim=1)` puts the two side by side (z first).
 """,
-        stub='''
-import torch
-
-
-def conditional_input(z, labels, embedding):
-    """The code [z ; e(y)] of shape (N, Z + E) that the generator's body reads."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("conditional_input(z, labels, embedding)",
+                                 "The code [z ; e(y)] of shape (N, Z + E) that the generator's body reads.",
+                                 imports=("import torch",)),
         solution=solutions.conditional_input,
-        check_call="lesson03.check_conditional_input(conditional_input)",
     ),
-    Exercise(
-        name="projection_logit",
-        title="The projection discriminator's logit",
-        text=r"""
+    judge.Exercise(name="projection_logit", title="The projection discriminator's logit", text=r"""
 Given the features $\phi(x)$ of a batch (shape `(N, F)`), write
 `projection_logit(phi, labels, psi, class_embedding)` that returns Miyato & Koyama's (2018, eq. 3)
 
@@ -265,18 +240,11 @@ one logit per image: `psi` is an `nn.Linear(F, 1)`, `class_embedding` an `nn.Emb
 `psi(phi)` has shape `(N, 1)`: `squeeze(1)` it before adding, or broadcasting makes an `N×N` matrix.
 The inner product of each row: `(class_embedding(labels) * phi).sum(dim=1)`.
 """,
-        stub='''
-def projection_logit(phi, labels, psi, class_embedding):
-    """psi(phi(x)) + e(y)^T phi(x): one logit per image, shape (N,)."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("projection_logit(phi, labels, psi, class_embedding)",
+                                 "psi(phi(x)) + e(y)^T phi(x): one logit per image, shape (N,)."),
         solution=solutions.projection_logit,
-        check_call="lesson03.check_projection_logit(projection_logit)",
     ),
-    Exercise(
-        name="masked_l1",
-        title="The L1 loss inside the hole",
-        text=r"""
+    judge.Exercise(name="masked_l1", title="The L1 loss inside the hole", text=r"""
 An inpainting generator is judged on the hole only. Write `masked_l1(fill, target, mask)` for images
 `N×C×H×W` and a mask `N×1×H×W` (1 = hole): the mean absolute error over the **values in the hole**,
 
@@ -287,18 +255,11 @@ $$L = \frac{\sum_{n,c,i,j} m_{nij}\,|\hat x_{ncij} - x_{ncij}|}{C\sum_{n,i,j} m_
 `mask.expand_as(fill)` repeats the mask over the channels; sum the masked errors and divide by the
 number of ones in the expanded mask. Dividing by every pixel would make a small hole look good.
 """,
-        stub='''
-def masked_l1(fill, target, mask):
-    """Mean |fill - target| over the hole (mask = 1) only: one number."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("masked_l1(fill, target, mask)",
+                                 "Mean |fill - target| over the hole (mask = 1) only: one number."),
         solution=solutions.masked_l1,
-        check_call="lesson03.check_masked_l1(masked_l1)",
     ),
-    Exercise(
-        name="l1_l2_minimisers",
-        title="Why L1 alone is blurry, and which blur",
-        text=r"""
+    judge.Exercise(name="l1_l2_minimisers", title="Why L1 alone is blurry, and which blur", text=r"""
 A pixel in the hole is white (1) in 70 % of the plausible fills and black (0) in 30 %. A generator
 that cannot tell which one it faces outputs one constant $c$. Which $c$ minimises the L1 loss
 $\mathbb E|c - y|$, and which the L2 loss $\mathbb E(c - y)^2$? Set `l1_l2_minimisers = (l1_best, l2_best)`.
@@ -317,7 +278,6 @@ commits to the likelier value pixel by pixel; where the plausible fills disagree
 differ in *where* a stroke runs, the per-pixel medians still do not make one coherent stroke, and an
 L2 generator paints the grey average. The adversarial term asks for one sharp, coherent fill.
 """,
-        check_call="lesson03.check_l1_l2_minimisers(l1_l2_minimisers)",
     ),
 )
 
@@ -327,4 +287,4 @@ def cells() -> list[tuple[str, str]]:
 
     Lesson: ``03_conditional_gan.ipynb``.
     """
-    return render_cells("lesson03", "Conditioning in code, and the loss of inpainting.", EXERCISES)
+    return judge.render_cells("lesson03", "Conditioning in code, and the loss of inpainting.", EXERCISES)

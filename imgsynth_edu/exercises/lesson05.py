@@ -22,18 +22,7 @@ import torch.nn.functional as F
 from ..data import bicubic_downscale, bicubic_upscale, crop_to_multiple, load_photo
 from ..losses import srgan_generator_loss as library_srgan_generator_loss
 from ..metrics import psnr as library_psnr
-from ._judge import (
-    Exercise,
-    answer,
-    as_tensor,
-    close,
-    exercise,
-    fail,
-    fmt,
-    match_variant,
-    render_cells,
-    run,
-)
+from . import _judge as judge
 from .solutions import lesson05 as solutions
 
 __all__ = ["EXERCISES", "cells", "check_bicubic_clock_x3", "check_lr_hr_pair", "check_pixel_shuffle",
@@ -52,12 +41,12 @@ def _without_builtin_shuffle(function, *args):
     saved = F.pixel_shuffle, torch.pixel_shuffle
     F.pixel_shuffle = torch.pixel_shuffle = refuse
     try:
-        return run(function, *args)
+        return judge.run(function, *args)
     finally:
         F.pixel_shuffle, torch.pixel_shuffle = saved
 
 
-@exercise("pixel_shuffle")
+@judge.exercise("pixel_shuffle")
 def check_pixel_shuffle(pixel_shuffle) -> str:
     """Check ``pixel_shuffle(x, r)`` on numbered inputs (every value says where it came from).
 
@@ -68,12 +57,12 @@ def check_pixel_shuffle(pixel_shuffle) -> str:
         n, channels, h, w = shape
         c = channels // (r * r)
         result = _without_builtin_shuffle(pixel_shuffle, x.clone(), r)
-        result = as_tensor(result, "pixel_shuffle(x, r)")
+        result = judge.as_tensor(result, "pixel_shuffle(x, r)")
         expected = F.pixel_shuffle(x, r).double()  # (N, C, h·r, w·r)
         if result.shape != expected.shape:
-            fail(f"for x of shape {shape} and r = {r} expected {tuple(expected.shape)}, got {tuple(result.shape)}",
-                 hint="N×(C·r²)×h×w becomes N×C×(h·r)×(w·r)")
-        if not close(result, expected, rtol=0, atol=0):
+            judge.fail(f"for x of shape {shape} and r = {r} expected {tuple(expected.shape)}, got {tuple(result.shape)}",
+                       hint="N×(C·r²)×h×w becomes N×C×(h·r)×(w·r)")
+        if not judge.close(result, expected, rtol=0, atol=0):
             grid = x.double()
             variants = {
                 "reshape": (grid.reshape(n, c, h * r, w * r),
@@ -86,16 +75,16 @@ def check_pixel_shuffle(pixel_shuffle) -> str:
                                "every r×r block is transposed: the sub-pixel row i goes with the low-resolution row "
                                "(permute to N, C, h, i, w, j)"),
             }
-            fail(match_variant(result, variants, rtol=0, atol=0) or
-                 f"for r = {r} the first output row is {fmt(result[0, 0, 0], 3)}, expected {fmt(expected[0, 0, 0], 3)}",
-                 hint="reshape to (N, C, r, r, h, w), permute to (N, C, h, r, w, r), reshape to (N, C, h·r, w·r)")
+            judge.fail(judge.match_variant(result, variants, rtol=0, atol=0) or
+                       f"for r = {r} the first output row is {judge.fmt(result[0, 0, 0], 3)}, expected {judge.fmt(expected[0, 0, 0], 3)}",
+                       hint="reshape to (N, C, r, r, h, w), permute to (N, C, h, r, w, r), reshape to (N, C, h·r, w·r)")
     return "equals torch's PixelShuffle (SRResNet's upsampler) for r = 2 and r = 3, every value in its place"
 
 
 # ----------------------------------------------------------------------------
 # Exercise 2: SRGAN's generator loss
 # ----------------------------------------------------------------------------
-@exercise("srgan_generator_loss")
+@judge.exercise("srgan_generator_loss")
 def check_srgan_generator_loss(srgan_generator_loss) -> str:
     """Check ``srgan_generator_loss(super_resolved, high_res, fake_logits)`` against ``losses.srgan_generator_loss``.
 
@@ -106,15 +95,15 @@ def check_srgan_generator_loss(srgan_generator_loss) -> str:
     super_resolved = (high_res + 0.1 * torch.randn(high_res.shape, generator=rng)).clamp(0, 1)
     fake_logits = torch.tensor([-1.0, 0.5])
     sr_input = super_resolved.clone().requires_grad_(True)
-    loss = run(srgan_generator_loss, sr_input, high_res.clone(), fake_logits.clone())
+    loss = judge.run(srgan_generator_loss, sr_input, high_res.clone(), fake_logits.clone())
     if isinstance(loss, dict):
-        fail("you returned a dict; return the total loss (a tensor): content + 1e-3 · adversarial")
-    result = as_tensor(loss, "srgan_generator_loss(...)")
+        judge.fail("you returned a dict; return the total loss (a tensor): content + 1e-3 · adversarial")
+    result = judge.as_tensor(loss, "srgan_generator_loss(...)")
     if result.numel() != 1:
-        fail(f"the loss has shape {tuple(result.shape)}; a loss is one number", hint="average each term (.mean())")
+        judge.fail(f"the loss has shape {tuple(result.shape)}; a loss is one number", hint="average each term (.mean())")
     result = result.reshape(())
     expected = library_srgan_generator_loss(super_resolved, high_res, fake_logits)["total"].double()
-    if not close(result, expected, rtol=1e-6, atol=1e-9):
+    if not judge.close(result, expected, rtol=1e-6, atol=1e-9):
         sr, hr, d = super_resolved.double(), high_res.double(), fake_logits.double()
         mse, l1 = ((sr - hr) ** 2).mean(), (sr - hr).abs().mean()
         variants = {
@@ -133,11 +122,10 @@ def check_srgan_generator_loss(srgan_generator_loss) -> str:
             "sum": (((sr - hr) ** 2).sum() + 1e-3 * F.softplus(-d).mean(),
                     "the content term is summed over pixels; take the mean (eq. 4 divides by r²WH)"),
         }
-        fail(match_variant(result, variants, rtol=1e-6, atol=1e-9) or f"expected {expected.item():.6f}, got {result.item():.6f}",
-             hint="mean((SR − HR)²) + 1e-3 · softplus(−fake_logits).mean()")
-    if not isinstance(loss, torch.Tensor) or not loss.requires_grad:
-        fail("the loss is detached from the super-resolved image: no gradient would reach the generator",
-             hint="compute it with torch operations, without .item() or .detach()")
+        judge.fail(judge.match_variant(result, variants, rtol=1e-6, atol=1e-9) or f"expected {expected.item():.6f}, got {result.item():.6f}",
+                   hint="mean((SR − HR)²) + 1e-3 · softplus(−fake_logits).mean()")
+    judge.require_gradient(loss, "the super-resolved image",
+                           hint="compute it with torch operations, without .item() or .detach()")
     return "content MSE + 10⁻³ · softplus(−d), equal to losses.srgan_generator_loss, with its gradient"
 
 
@@ -150,7 +138,7 @@ def _smooth_photo() -> torch.Tensor:
     return F.avg_pool2d(noise, 5, stride=1, padding=2, count_include_pad=False)[0]  # (3, 37, 50)
 
 
-@exercise("lr_hr_pair")
+@judge.exercise("lr_hr_pair")
 def check_lr_hr_pair(lr_hr_pair) -> str:
     """Check ``lr_hr_pair(photo, scale) -> (low_res, high_res)`` against the library's crop and MATLAB-like bicubic.
 
@@ -158,27 +146,27 @@ def check_lr_hr_pair(lr_hr_pair) -> str:
     """
     photo = _smooth_photo()
     for scale in (4, 3):
-        pair = run(lr_hr_pair, photo.clone(), scale)
+        pair = judge.run(lr_hr_pair, photo.clone(), scale)
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            fail(f"return two tensors (low_res, high_res), got {type(pair).__name__}")
-        low, high = (as_tensor(t, "each image", dtype=torch.float32) for t in pair)
+            judge.fail(f"return two tensors (low_res, high_res), got {type(pair).__name__}")
+        low, high = (judge.as_tensor(t, "each image", dtype=torch.float32) for t in pair)
         expected_high = crop_to_multiple(photo[None], scale)  # (1, 3, 36, 48)
         expected_low = bicubic_downscale(expected_high, scale)  # (1, 3, 36/s, 48/s)
         if low.shape == expected_high.shape and high.shape == expected_low.shape:
-            fail("the two are swapped: return (low_res, high_res)")
+            judge.fail("the two are swapped: return (low_res, high_res)")
         if high.ndim == 3 or low.ndim == 3:
-            fail("the batch axis is missing: the course's images are N×C×H×W (here 1×C×H×W)",
-                 hint="photo[None] adds it before cropping")
+            judge.fail("the batch axis is missing: the course's images are N×C×H×W (here 1×C×H×W)",
+                       hint="photo[None] adds it before cropping")
         if high.shape != expected_high.shape:
-            fail(f"at ×{scale} the high-resolution image should be {tuple(expected_high.shape)} (37×50 cut down to "
-                 f"multiples of {scale}), got {tuple(high.shape)}", hint=f"crop_to_multiple(photo[None], {scale})")
-        if not close(high, expected_high, rtol=0, atol=1e-6):
-            fail("the high-resolution image has the right size but other pixels: crop at the bottom and right, "
-                 "so that pixel (0, 0) stays where it is", hint="crop_to_multiple cuts the bottom/right edge")
+            judge.fail(f"at ×{scale} the high-resolution image should be {tuple(expected_high.shape)} (37×50 cut down to "
+                       f"multiples of {scale}), got {tuple(high.shape)}", hint=f"crop_to_multiple(photo[None], {scale})")
+        if not judge.close(high, expected_high, rtol=0, atol=1e-6):
+            judge.fail("the high-resolution image has the right size but other pixels: crop at the bottom and right, "
+                       "so that pixel (0, 0) stays where it is", hint="crop_to_multiple cuts the bottom/right edge")
         if low.shape != expected_low.shape:
-            fail(f"at ×{scale} the low-resolution image should be {tuple(expected_low.shape)}, got {tuple(low.shape)}",
-                 hint="shrink the cropped image by the scale")
-        if not close(low, expected_low, rtol=0, atol=1e-5):
+            judge.fail(f"at ×{scale} the low-resolution image should be {tuple(expected_low.shape)}, got {tuple(low.shape)}",
+                       hint="shrink the cropped image by the scale")
+        if not judge.close(low, expected_low, rtol=0, atol=1e-5):
             variants = {
                 "interpolate": (F.interpolate(expected_high, scale_factor=1 / scale, mode="bicubic", align_corners=False),
                                 "F.interpolate's bicubic does not low-pass before shrinking: aliasing. SR papers use "
@@ -192,9 +180,9 @@ def check_lr_hr_pair(lr_hr_pair) -> str:
                 "nearest": (expected_high[..., ::scale, ::scale],
                             "you kept every s-th pixel (nearest neighbour): aliasing, and not the protocol's bicubic"),
             }
-            fail(match_variant(low, {k: (v.double(), m) for k, (v, m) in variants.items()}, rtol=0, atol=1e-5)
-                 or "the low-resolution image differs from data.bicubic_downscale of the cropped image",
-                 hint="bicubic_downscale(high_res, scale), after crop_to_multiple")
+            judge.fail(judge.match_variant(low, {k: (v.double(), m) for k, (v, m) in variants.items()}, rtol=0, atol=1e-5)
+                       or "the low-resolution image differs from data.bicubic_downscale of the cropped image",
+                       hint="bicubic_downscale(high_res, scale), after crop_to_multiple")
     return "(low_res, high_res) equal crop_to_multiple + MATLAB-like bicubic_downscale at ×4 and ×3"
 
 
@@ -213,17 +201,13 @@ def _clock_x3() -> dict:
     return scores
 
 
-@exercise("bicubic_clock_x3")
-def check_bicubic_clock_x3(value) -> str:
+@judge.exercise("bicubic_clock_x3")
+def check_bicubic_clock_x3(value: float) -> str:
     """Check the bicubic Y-PSNR of ``clock`` at ×3 (crop to a multiple of 3, down, up, Y, border of 3).
 
     Lesson: ``05_super_resolution.ipynb``.
     """
-    value = answer(value)
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        fail(f"expected a number of decibels, got {value!r}")
+    value = judge.number_answer(value, "a number of decibels")
     scores = _clock_x3()
     if abs(value - scores["psnr_y"]) > 0.01:
         variants = {
@@ -232,9 +216,9 @@ def check_bicubic_clock_x3(value) -> str:
             "psnr_rgb_no_crop": "that is RGB PSNR of the whole image; the protocol measures Y with a 3-pixel border cropped",
         }
         message = next((text for key, text in variants.items() if abs(value - scores[key]) <= 0.01), None)
-        fail(message or f"{value:.2f} dB is not the bicubic ×3 Y-PSNR of clock",
-             hint="sr_metrics(bicubic_upscale(bicubic_downscale(high, 3), 3), high, 3)['psnr_y'] with "
-                  "high = crop_to_multiple(load_photo('clock')[None], 3)")
+        judge.fail(message or f"{value:.2f} dB is not the bicubic ×3 Y-PSNR of clock",
+                   hint="sr_metrics(bicubic_upscale(bicubic_downscale(high, 3), 3), high, 3)['psnr_y'] with "
+                        "high = crop_to_multiple(load_photo('clock')[None], 3)")
     return (f"{scores['psnr_y']:.2f} dB; the same pixels score {scores['psnr_rgb']:.2f} dB in RGB and "
             f"{scores['psnr_y_no_crop']:.2f} dB on Y without the crop: the convention is part of the number")
 
@@ -242,11 +226,8 @@ def check_bicubic_clock_x3(value) -> str:
 # ----------------------------------------------------------------------------
 # What the lesson shows
 # ----------------------------------------------------------------------------
-EXERCISES = (
-    Exercise(
-        name="pixel_shuffle",
-        title="Pixel shuffle, by hand",
-        text=r"""
+EXERCISES = judge.lesson_exercises("lesson05",
+    judge.Exercise(name="pixel_shuffle", title="Pixel shuffle, by hand", text=r"""
 SRResNet's upsampler ends with `nn.PixelShuffle(r)`: it turns `N×(C·r²)×h×w` into `N×C×(r·h)×(r·w)`,
 and input channel $c\,r^2 + i\,r + j$ becomes the sub-pixel $(i, j)$ of output channel $c$. Write
 `pixel_shuffle(x, r)` with `reshape` and `permute` only (the check switches PyTorch's own off).
@@ -255,18 +236,11 @@ and input channel $c\,r^2 + i\,r + j$ becomes the sub-pixel $(i, j)$ of output c
 Split the channels into `(C, r, r)`, move the two `r` axes next to `h` and `w` (order `N, C, h, r, w, r`),
 and merge. A single `reshape` cannot do it: it never moves a value.
 """,
-        stub='''
-def pixel_shuffle(x, r):
-    """N×(C·r²)×h×w -> N×C×(h·r)×(w·r), as torch.nn.PixelShuffle(r) does."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("pixel_shuffle(x, r)",
+                                 "N×(C·r²)×h×w -> N×C×(h·r)×(w·r), as torch.nn.PixelShuffle(r) does."),
         solution=solutions.pixel_shuffle,
-        check_call="lesson05.check_pixel_shuffle(pixel_shuffle)",
     ),
-    Exercise(
-        name="srgan_generator_loss",
-        title="SRGAN's generator loss",
-        text=r"""
+    judge.Exercise(name="srgan_generator_loss", title="SRGAN's generator loss", text=r"""
 Write `srgan_generator_loss(super_resolved, high_res, fake_logits)`: the perceptual loss of Ledig et al.
 (2017, eq. 3) with the MSE as content term (their "SRGAN-MSE"),
 
@@ -278,21 +252,12 @@ where the discriminator gave `fake_logits` ($D = \sigma(d)$) for the super-resol
         hint="""
 $-\\log\\sigma(d)$ = `F.softplus(-d)`, as in lesson 01; the $10^{-3}$ multiplies the adversarial term only.
 """,
-        stub='''
-import torch.nn.functional as F
-
-
-def srgan_generator_loss(super_resolved, high_res, fake_logits):
-    """Content (MSE) + 1e-3 · adversarial (-log D), one number."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("srgan_generator_loss(super_resolved, high_res, fake_logits)",
+                                 "Content (MSE) + 1e-3 · adversarial (-log D), one number.",
+                                 imports=("import torch.nn.functional as F",)),
         solution=solutions.srgan_generator_loss,
-        check_call="lesson05.check_srgan_generator_loss(srgan_generator_loss)",
     ),
-    Exercise(
-        name="lr_hr_pair",
-        title="A training pair, made as the papers make it",
-        text=r"""
+    judge.Exercise(name="lr_hr_pair", title="A training pair, made as the papers make it", text=r"""
 Write `lr_hr_pair(photo, scale)` for one photograph `C×H×W` (as `load_photo` returns it): return
 `(low_res, high_res)`, where `high_res` is the photo as a `1×C×H'×W'` batch cut at the bottom and right
 to multiples of `scale`, and `low_res` its MATLAB-like bicubic downscale. The library has both steps.
@@ -301,21 +266,12 @@ to multiples of `scale`, and `low_res` its MATLAB-like bicubic downscale. The li
 `crop_to_multiple(photo[None], scale)`, then `bicubic_downscale(high_res, scale)` (from `imgsynth_edu.data`).
 `F.interpolate(..., mode="bicubic")` is not the same operator: it does not low-pass before shrinking.
 """,
-        stub='''
-from imgsynth_edu.data import bicubic_downscale, crop_to_multiple
-
-
-def lr_hr_pair(photo, scale):
-    """(low_res, high_res) for a C×H×W photo: 1×C×h×w and 1×C×(h·scale)×(w·scale)."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("lr_hr_pair(photo, scale)",
+                                 "(low_res, high_res) for a C×H×W photo: 1×C×h×w and 1×C×(h·scale)×(w·scale).",
+                                 imports=("from imgsynth_edu.data import bicubic_downscale, crop_to_multiple",)),
         solution=solutions.lr_hr_pair,
-        check_call="lesson05.check_lr_hr_pair(lr_hr_pair)",
     ),
-    Exercise(
-        name="bicubic_clock_x3",
-        title="A row of an SR table",
-        text=r"""
+    judge.Exercise(name="bicubic_clock_x3", title="A row of an SR table", text=r"""
 Compute the bicubic Y-PSNR of the held-out photograph `"clock"` at ×3 with the paper's protocol
 (crop to a multiple of 3, MATLAB-bicubic down and up, Y channel, a border of 3 pixels). Put your
 number in `bicubic_clock_x3`.
@@ -335,7 +291,6 @@ restored = bicubic_upscale(bicubic_downscale(high, 3), 3)
 bicubic_clock_x3 = sr_metrics(restored, high, 3)["psnr_y"].item()
 ```
 """,
-        check_call="lesson05.check_bicubic_clock_x3(bicubic_clock_x3)",
     ),
 )
 
@@ -345,4 +300,4 @@ def cells() -> list[tuple[str, str]]:
 
     Lesson: ``05_super_resolution.ipynb``.
     """
-    return render_cells("lesson05", "SRResNet's upsampler, SRGAN's loss and the protocol, in code.", EXERCISES)
+    return judge.render_cells("lesson05", "SRResNet's upsampler, SRGAN's loss and the protocol, in code.", EXERCISES)

@@ -26,18 +26,7 @@ from ..classical import phase_correlation as library_phase_correlation
 # Library imports (the references the checks compare with).
 from ..data import bicubic_downscale
 from ..data.bursts import warp_image
-from ._judge import (
-    Exercise,
-    answer,
-    as_tensor,
-    close,
-    exercise,
-    fail,
-    fmt,
-    match_variant,
-    render_cells,
-    run,
-)
+from . import _judge as judge
 from .solutions import lesson06 as solutions
 
 __all__ = ["EXERCISES", "cells", "check_cross_power_spectrum", "check_fine_grid_positions",
@@ -88,47 +77,47 @@ def _peak_to_shift(surface: torch.Tensor, row_length: int | None = None) -> tupl
 # ----------------------------------------------------------------------------
 # Exercise 1: the normalised cross-power spectrum
 # ----------------------------------------------------------------------------
-@exercise("cross_power_spectrum")
+@judge.exercise("cross_power_spectrum")
 def check_cross_power_spectrum(cross_power_spectrum) -> str:
     """Check ``cross_power_spectrum(reference, moving)`` = ``fft2(m)·conj(fft2(r)) / |…|``.
 
     Lesson: ``06_multi_frame_restoration.ipynb``.
     """
     reference, moving = _crops(3, -5)
-    result = run(cross_power_spectrum, reference.clone(), moving.clone())
+    result = judge.run(cross_power_spectrum, reference.clone(), moving.clone())
     if not isinstance(result, torch.Tensor):
-        fail(f"return a torch tensor, got {type(result).__name__}", hint="torch.fft.fft2 gives complex tensors")
+        judge.fail(f"return a torch tensor, got {type(result).__name__}", hint="torch.fft.fft2 gives complex tensors")
     expected = _normalised_cross_power(reference, moving)  # (32, 40) complex
     if result.shape != expected.shape:
-        fail(f"expected one complex value per frequency, shape {tuple(expected.shape)}, got {tuple(result.shape)}",
-             hint="torch.fft.fft2 of a 32×40 image is 32×40")
+        judge.fail(f"expected one complex value per frequency, shape {tuple(expected.shape)}, got {tuple(result.shape)}",
+                   hint="torch.fft.fft2 of a 32×40 image is 32×40")
     if not result.is_complex():
         surface = torch.fft.ifft2(expected).abs()
-        if close(result.double(), surface, rtol=1e-6, atol=1e-9):
-            fail("you returned the correlation surface |F⁻¹[R]|; this exercise asks for R itself, the spectrum",
-                 hint="leave out the inverse FFT: that is the next exercise")
-        fail(f"R is complex (a phase per frequency); you returned dtype {result.dtype}",
-             hint="don't take .real or .abs() of the spectrum")
+        if judge.close(result.double(), surface, rtol=1e-6, atol=1e-9):
+            judge.fail("you returned the correlation surface |F⁻¹[R]|; this exercise asks for R itself, the spectrum",
+                       hint="leave out the inverse FFT: that is the next exercise")
+        judge.fail(f"R is complex (a phase per frequency); you returned dtype {result.dtype}",
+                   hint="don't take .real or .abs() of the spectrum")
     result = result.to(torch.complex128)
     magnitude = result.abs()
-    if not close(magnitude, torch.ones_like(magnitude), rtol=0, atol=1e-6):
-        fail(f"|R| is not 1 everywhere (it goes from {magnitude.min().item():.3g} to {magnitude.max().item():.3g}): "
-             "the spectrum is not normalised", hint="divide by its magnitude, cross / cross.abs(): only the phase stays, "
-                                                    "which makes the inverse FFT one sharp peak")
+    if not judge.close(magnitude, torch.ones_like(magnitude), rtol=0, atol=1e-6):
+        judge.fail(f"|R| is not 1 everywhere (it goes from {magnitude.min().item():.3g} to {magnitude.max().item():.3g}): "
+                   "the spectrum is not normalised", hint="divide by its magnitude, cross / cross.abs(): only the phase stays, "
+                                                          "which makes the inverse FFT one sharp peak")
     if torch.allclose(result, expected, rtol=0, atol=1e-6):
         return ("|R| = 1 and its phase is that of a motion by (3, −5): "
                 "fft2(moving)·conj(fft2(reference)), normalised, as classical.phase_correlation computes it")
     if torch.allclose(result, expected.conj(), rtol=0, atol=1e-6):
-        fail("the conjugate is on the wrong spectrum: your R describes the opposite motion, and its peak lands at −d",
-             hint="R = fft2(moving) · conj(fft2(reference)) / |…|, so that F⁻¹[R] peaks at +d")
-    fail("R differs from fft2(moving)·conj(fft2(reference)) / |fft2(moving)·conj(fft2(reference))|",
-         hint="multiply the moving image's spectrum by the conjugate of the reference's, then divide by the magnitude")
+        judge.fail("the conjugate is on the wrong spectrum: your R describes the opposite motion, and its peak lands at −d",
+                   hint="R = fft2(moving) · conj(fft2(reference)) / |…|, so that F⁻¹[R] peaks at +d")
+    judge.fail("R differs from fft2(moving)·conj(fft2(reference)) / |fft2(moving)·conj(fft2(reference))|",
+               hint="multiply the moving image's spectrum by the conjugate of the reference's, then divide by the magnitude")
 
 
 # ----------------------------------------------------------------------------
 # Exercise 2: phase correlation, to the nearest pixel
 # ----------------------------------------------------------------------------
-@exercise("phase_correlation")
+@judge.exercise("phase_correlation")
 def check_phase_correlation(phase_correlation) -> str:
     """Check ``phase_correlation(reference, moving)`` on six motions of crops of one scene.
 
@@ -136,22 +125,22 @@ def check_phase_correlation(phase_correlation) -> str:
     """
     for dy, dx in _SHIFTS:
         reference, moving = _crops(dy, dx)
-        result = as_tensor(run(phase_correlation, reference.clone(), moving.clone()), "phase_correlation(...)")
+        result = judge.as_tensor(judge.run(phase_correlation, reference.clone(), moving.clone()), "phase_correlation(...)")
         expected = library_phase_correlation(reference, moving, upsample=1).double()  # (2,) = (dy, dx)
         if result.numel() != 2:
-            fail(f"return the shift as two numbers (dy, dx), got shape {tuple(result.shape)}")
+            judge.fail(f"return the shift as two numbers (dy, dx), got shape {tuple(result.shape)}")
         result = result.flatten()
-        if not close(result, expected, rtol=0, atol=1e-6):
+        if not judge.close(result, expected, rtol=0, atol=1e-6):
             surface = torch.fft.ifft2(_normalised_cross_power(reference, moving)).abs()
             height, width = reference.shape
             index = int(surface.argmax())
             variants = {
-                "sign": (-expected, f"you found {fmt(result)} for a motion of ({dy}, {dx}): the opposite sign. That is "
+                "sign": (-expected, f"you found {judge.fmt(result)} for a motion of ({dy}, {dx}): the opposite sign. That is "
                                     "scikit-image's convention (the shift that registers moving back onto reference); "
                                     "the course returns the motion d, with moving(p) ≈ reference(p − d)"),
                 "swapped": (expected.flip(0), "you returned (dx, dy); the course's shifts are (dy, dx), rows first"),
                 "no wrap": (torch.tensor([index // width, index % width], dtype=torch.float64),
-                            f"a shift of ({dy}, {dx}) came out as {fmt(result)}: peak positions past the middle "
+                            f"a shift of ({dy}, {dx}) came out as {judge.fmt(result)}: peak positions past the middle "
                             "are negative shifts (the FFT is periodic): subtract the height or width"),
                 "row length": (torch.tensor(_peak_to_shift(surface, row_length=height), dtype=torch.float64),
                                "the flat index of the peak is row · width + column: divide by the width, not the height"),
@@ -159,10 +148,10 @@ def check_phase_correlation(phase_correlation) -> str:
                                    "that is the peak of the plain cross-correlation: without dividing by |R| the "
                                    "bright smooth part of the scene drags the peak towards 0"),
             }
-            fail(match_variant(result, variants, rtol=0, atol=1e-6) or
-                 f"for a motion of ({dy}, {dx}) you found {fmt(result)}",
-                 hint="argmax of |ifft2(R)|, row = index // width, column = index % width, "
-                      "then subtract the size past the middle")
+            judge.fail(judge.match_variant(result, variants, rtol=0, atol=1e-6) or
+                       f"for a motion of ({dy}, {dx}) you found {judge.fmt(result)}",
+                       hint="argmax of |ifft2(R)|, row = index // width, column = index % width, "
+                            "then subtract the size past the middle")
     return ("the integer motion of six crops of a scene, equal to classical.phase_correlation(..., upsample=1) "
             "(where the plain cross-correlation is off by up to 6 pixels)")
 
@@ -183,7 +172,7 @@ def _positions(shifts, height, width, scale, *, sign=-1.0, half=0.5, scaled=True
     return hr_y.expand(frames, height, width), hr_x.expand(frames, height, width)
 
 
-@exercise("fine_grid_positions")
+@judge.exercise("fine_grid_positions")
 def check_fine_grid_positions(fine_grid_positions) -> str:
     """Check ``fine_grid_positions(shifts, height, width, scale) -> (hr_y, hr_x)``: ``s·(p − d + ½) − ½``.
 
@@ -191,16 +180,16 @@ def check_fine_grid_positions(fine_grid_positions) -> str:
     """
     shifts = torch.tensor([[0.0, 0.0], [0.25, -0.5], [-1.3, 0.7], [1.9, -1.75]])  # (F, 2) = (dy, dx)
     height, width, scale = 3, 5, 4
-    result = run(fine_grid_positions, shifts.clone(), height, width, scale)
+    result = judge.run(fine_grid_positions, shifts.clone(), height, width, scale)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        fail(f"return two tensors (hr_y, hr_x), got {type(result).__name__}")
-    hr_y, hr_x = (as_tensor(t, "each position map") for t in result)
+        judge.fail(f"return two tensors (hr_y, hr_x), got {type(result).__name__}")
+    hr_y, hr_x = (judge.as_tensor(t, "each position map") for t in result)
     expected_y, expected_x = _positions(shifts, height, width, scale)
     for got, name in ((hr_y, "hr_y"), (hr_x, "hr_x")):
         if got.shape != expected_y.shape:
-            fail(f"{name} should have one position per frame and pixel, shape {tuple(expected_y.shape)}, "
-                 f"got {tuple(got.shape)}", hint=".expand(F, h, w) a broadcast result")
-    if not (close(hr_y, expected_y, rtol=0, atol=1e-5) and close(hr_x, expected_x, rtol=0, atol=1e-5)):
+            judge.fail(f"{name} should have one position per frame and pixel, shape {tuple(expected_y.shape)}, "
+                       f"got {tuple(got.shape)}", hint=".expand(F, h, w) a broadcast result")
+    if not (judge.close(hr_y, expected_y, rtol=0, atol=1e-5) and judge.close(hr_x, expected_x, rtol=0, atol=1e-5)):
         both = torch.stack([hr_y, hr_x])
         variants = {
             "sign": (torch.stack(_positions(shifts, height, width, scale, sign=1.0)),
@@ -214,10 +203,10 @@ def check_fine_grid_positions(fine_grid_positions) -> str:
             "swapped": (torch.stack(_positions(shifts, height, width, scale, swap=True)),
                         "the shifts are (dy, dx): the rows move by shifts[:, 0], the columns by shifts[:, 1]"),
         }
-        fail(match_variant(both, variants, rtol=0, atol=1e-5) or
-             f"frame 1's first positions are y {fmt(hr_y[1, 0])}, x {fmt(hr_x[1, 0])}; "
-             f"expected y {fmt(expected_y[1, 0])}, x {fmt(expected_x[1, 0])}",
-             hint="hr = s·(p − d_f + ½) − ½ for row p (with dy) and column p (with dx)")
+        judge.fail(judge.match_variant(both, variants, rtol=0, atol=1e-5) or
+                   f"frame 1's first positions are y {judge.fmt(hr_y[1, 0])}, x {judge.fmt(hr_x[1, 0])}; "
+                   f"expected y {judge.fmt(expected_y[1, 0])}, x {judge.fmt(expected_x[1, 0])}",
+                   hint="hr = s·(p − d_f + ½) − ½ for row p (with dy) and column p (with dx)")
     return "every sample of four frames lands at s·(p − d_f + ½) − ½, as classical.shift_and_add puts it"
 
 
@@ -239,35 +228,32 @@ def _skimage_measurement() -> tuple[float, float]:
     return float(shift[0]), float(shift[1])
 
 
-@exercise("skimage_shift")
-def check_skimage_shift(value) -> str:
+@judge.exercise("skimage_shift")
+def check_skimage_shift(value: tuple[float, float]) -> str:
     """Check what scikit-image returns for a frame moved by d_f = (0.5, −1.25), measured.
 
     Lesson: ``06_multi_frame_restoration.ipynb``.
     """
-    value = answer(value)
-    result = as_tensor(value, "your answer")
+    value = judge.answer(value)
+    result = judge.as_tensor(value, "your answer")
     if result.numel() != 2:
-        fail(f"answer with two numbers (dy, dx), got {value!r}")
+        judge.fail(f"answer with two numbers (dy, dx), got {value!r}")
     measured = torch.tensor(_skimage_measurement(), dtype=torch.float64)
     result = result.flatten()
-    if not close(result, measured, rtol=0, atol=0.15):
-        if close(result, -measured, rtol=0, atol=0.15):
-            fail(f"{fmt(result)} is the motion d_f itself, the course's convention; scikit-image returns "
-                 f"{fmt(measured, 3)}", hint="scikit-image returns the shift that moves frame f back onto the reference")
-        fail(f"scikit-image returns {fmt(measured, 3)} for this frame", hint="think of the sign")
-    return (f"scikit-image returns {fmt(measured, 3)} (measured): the shift that registers frame f back onto the "
+    if not judge.close(result, measured, rtol=0, atol=0.15):
+        if judge.close(result, -measured, rtol=0, atol=0.15):
+            judge.fail(f"{judge.fmt(result)} is the motion d_f itself, the course's convention; scikit-image returns "
+                       f"{judge.fmt(measured, 3)}", hint="scikit-image returns the shift that moves frame f back onto the reference")
+        judge.fail(f"scikit-image returns {judge.fmt(measured, 3)} for this frame", hint="think of the sign")
+    return (f"scikit-image returns {judge.fmt(measured, 3)} (measured): the shift that registers frame f back onto the "
             "reference, the opposite of the course's d_f")
 
 
 # ----------------------------------------------------------------------------
 # What the lesson shows
 # ----------------------------------------------------------------------------
-EXERCISES = (
-    Exercise(
-        name="cross_power_spectrum",
-        title="The normalised cross-power spectrum",
-        text=r"""
+EXERCISES = judge.lesson_exercises("lesson06",
+    judge.Exercise(name="cross_power_spectrum", title="The normalised cross-power spectrum", text=r"""
 Write `cross_power_spectrum(reference, moving)` for two greyscale images `h×w`: the normalised
 cross-power spectrum
 
@@ -280,21 +266,12 @@ the pure phase ramp $e^{-2\pi i\,u\cdot d}$.
 `torch.fft.fft2` of each image; `.conj()` on the **reference's** spectrum; divide by `.abs()` (clamped
 away from 0 with `.clamp_min(1e-15)`).
 """,
-        stub='''
-import torch
-
-
-def cross_power_spectrum(reference, moving):
-    """R = fft2(moving)·conj(fft2(reference)) / |…|: a complex h×w tensor of magnitude 1."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("cross_power_spectrum(reference, moving)",
+                                 "R = fft2(moving)·conj(fft2(reference)) / |…|: a complex h×w tensor of magnitude 1.",
+                                 imports=("import torch",)),
         solution=solutions.cross_power_spectrum,
-        check_call="lesson06.check_cross_power_spectrum(cross_power_spectrum)",
     ),
-    Exercise(
-        name="phase_correlation",
-        title="Phase correlation, to the nearest pixel",
-        text=r"""
+    judge.Exercise(name="phase_correlation", title="Phase correlation, to the nearest pixel", text=r"""
 Write `phase_correlation(reference, moving)`: the integer motion `(dy, dx)` with
 `moving(p) ≈ reference(p − d)`, the course's convention. The inverse FFT of $R$ is one sharp peak at
 $d$, modulo the image size. The check moves a camera over a scene (new content enters at the edges)
@@ -304,21 +281,12 @@ and compares your answer with the library's.
 `torch.fft.ifft2(R).abs()`, then `argmax()`: row `index // width`, column `index % width`. A peak
 past the middle means a negative motion: subtract the height (or the width).
 """,
-        stub='''
-import torch
-
-
-def phase_correlation(reference, moving):
-    """The integer motion (dy, dx) with moving(p) ≈ reference(p - d)."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("phase_correlation(reference, moving)",
+                                 "The integer motion (dy, dx) with moving(p) ≈ reference(p - d).",
+                                 imports=("import torch",)),
         solution=solutions.phase_correlation,
-        check_call="lesson06.check_phase_correlation(phase_correlation)",
     ),
-    Exercise(
-        name="fine_grid_positions",
-        title="Where shift-and-add puts each sample",
-        text=r"""
+    judge.Exercise(name="fine_grid_positions", title="Where shift-and-add puts each sample", text=r"""
 Frame $f$ moved by $d_f = (d_y, d_x)$ low-resolution pixels, so its pixel $p$ saw the scene at
 $p - d_f$. On the `scale`-times finer grid, the centre of that sample is at
 
@@ -331,21 +299,12 @@ Write `fine_grid_positions(shifts, height, width, scale)` for `shifts` of shape 
 `torch.arange(height)` as a column `(1, h, 1)` minus `shifts[:, 0]` as `(F, 1, 1)` broadcasts to `(F, h, 1)`;
 likewise for the columns with `shifts[:, 1]`; then `.expand(F, h, w)` both.
 """,
-        stub='''
-import torch
-
-
-def fine_grid_positions(shifts, height, width, scale):
-    """(hr_y, hr_x): the fine-grid position of every sample of every frame, each (F, height, width)."""
-    raise NotImplementedError  # your code here
-''',
+        stub=judge.function_stub("fine_grid_positions(shifts, height, width, scale)",
+                                 "(hr_y, hr_x): the fine-grid position of every sample of every frame, each (F, height, width).",
+                                 imports=("import torch",)),
         solution=solutions.fine_grid_positions,
-        check_call="lesson06.check_fine_grid_positions(fine_grid_positions)",
     ),
-    Exercise(
-        name="skimage_shift",
-        title="Another library's sign",
-        text=r"""
+    judge.Exercise(name="skimage_shift", title="Another library's sign", text=r"""
 With the course's convention, frame $f$ satisfies $y_f(p) \approx y_0(p - d_f)$. What does
 scikit-image's `phase_cross_correlation(y_0, y_f)` return for a frame with $d_f = (0.5, -1.25)$?
 Set `skimage_shift = (dy, dx)`; the check runs scikit-image on such a frame.
@@ -362,7 +321,6 @@ skimage_shift = (-0.5, 1.25)
 The opposite of the motion. Before comparing shifts from two
 libraries, check each one's sign on a frame whose motion you know.
 """,
-        check_call="lesson06.check_skimage_shift(skimage_shift)",
     ),
 )
 
@@ -372,4 +330,4 @@ def cells() -> list[tuple[str, str]]:
 
     Lesson: ``06_multi_frame_restoration.ipynb``.
     """
-    return render_cells("lesson06", "Registration and the fine grid, the two halves of align-and-merge.", EXERCISES)
+    return judge.render_cells("lesson06", "Registration and the fine grid, the two halves of align-and-merge.", EXERCISES)
