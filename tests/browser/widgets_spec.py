@@ -162,8 +162,9 @@ SPEC: tuple[WidgetSpec, ...] = (
         cell="display(comparison.widget)",
         steps=(
             Step("wipe", 0.2, changes=("image",)),
-            Step("right", "SRGAN", caption=r"right: SRGAN PSNR \d+\.\d\d dB, SSIM \d\.\d{3}"),
-            Step("left", "ground truth", caption=r"left: ground truth \| right: SRGAN"),
+            # the lesson opens it at left=SRResNet, right=SRGAN: pick another method on the right
+            Step("right", "bicubic", caption=r"right: bicubic PSNR \d+\.\d\d dB, SSIM \d\.\d{3}"),
+            Step("left", "ground truth", caption=r"left: ground truth \| right: bicubic"),
             Step("zoom x", 10, caption=r"at \(x=10, y=\d+\)"),
             Step("zoom y", 20, caption=r"at \(x=10, y=20\)"),
             Step("zoom size", 32, caption=r"zoom 32×32 at \(x=10, y=20\)"),
