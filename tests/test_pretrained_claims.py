@@ -8,10 +8,13 @@ lessons quote, so a card can never drift away from the weights beside it.
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 import torch
 
 from imgsynth_edu import pretrained
+from imgsynth_edu.cli import build_parser
 from imgsynth_edu.data import get_dataset, photo_set
 from imgsynth_edu.data.masks import InpaintingDataset
 from imgsynth_edu.evaluation import (
@@ -20,6 +23,7 @@ from imgsynth_edu.evaluation import (
     evaluate_burst,
     evaluate_class_conditional,
     evaluate_inpainting,
+    evaluate_sr,
 )
 from imgsynth_edu.metrics import conditional_accuracy, hole_psnr, hole_sharpness, sample_per_class
 from imgsynth_edu.training.toy import score_toy_generator, toy_distribution
@@ -50,6 +54,40 @@ def test_dcgan_covers_every_digit_on_10000_further_samples():
     generator = pretrained.load("dcgan-mnist")
     shares = torch.tensor([digit_gan_scores(generator, n=5000, seed=seed)["digit_shares"] for seed in (7, 8)]).mean(0)
     assert shares.min().item() >= 0.05, shares.tolist()
+
+
+def test_srgan_sits_on_the_other_side_of_the_perception_distortion_trade_off():
+    """srgan-x4's headline, re-measured: on the held-out photos, lower Y-PSNR and lower (better) NIQE than srresnet-x4."""
+    card = pretrained.card("srgan-x4")
+    scores = card["scores"]["held_out_photos"]
+    assert card["initialised_from"] == "srresnet-x4" and scores["reference"]["name"] == "srresnet-x4"
+    photos = photo_set("test")
+    with torch.no_grad():
+        gan = evaluate_sr(pretrained.load("srgan-x4"), photos, 4, niqe=True)
+        start = evaluate_sr(pretrained.load("srresnet-x4"), photos, 4, niqe=True, baseline=False)["model"]
+    for key in ("psnr_y", "ssim_y", "niqe"):
+        assert gan["model"][key] == pytest.approx(scores["model"][key], abs=1e-3), key
+        assert gan["bicubic"][key] == pytest.approx(scores["bicubic"][key], abs=1e-3), key
+        assert start[key] == pytest.approx(scores["reference"][key], abs=1e-3), key
+    assert gan["model"]["psnr_y"] < start["psnr_y"]  # more distortion ...
+    assert gan["model"]["niqe"] < start["niqe"]  # ... and more natural statistics: the other side of the trade-off
+    assert start["psnr_y"] == pytest.approx(pretrained.card("srresnet-x4")["scores"]["held_out_photos"]["model"]["psnr_y"],
+                                            abs=1e-3)  # the reference is the bundled srresnet-x4 as its own card says
+
+
+def test_srgan_card_command_is_its_recipe():
+    """The command on srgan-x4's card parses, starts from the bundled srresnet-x4 and says every recorded setting."""
+    card = pretrained.card("srgan-x4")
+    words = shlex.split(card["command"])
+    assert words[:3] == ["imgsynth-edu", "train", "srgan"]
+    args = build_parser().parse_args(words[1:])
+    assert args.init_pretrained == card["initialised_from"] == "srresnet-x4" and args.init_checkpoint is None
+    assert args.steps == card["steps"] and args.scale == card["arguments"]["scale"]
+    recipe = card["training"]
+    for key in ("batch_size", "patch_size", "lr", "content", "adversarial_weight", "d_channels", "average_decay", "seed"):
+        assert getattr(args, key) == recipe[key], key
+    assert recipe["content"] == "l1"  # works offline: no VGG19 download
+    assert card["arguments"] == pretrained.card("srresnet-x4")["arguments"]
 
 
 def test_dcgan_card_scores_are_what_evaluate_gan_measures():
