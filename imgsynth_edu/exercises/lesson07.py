@@ -234,12 +234,8 @@ def check_guided_evaluations(value) -> str:
     return "50 steps × 2 evaluations (conditional and unconditional): 100 times the cost of one pass"
 
 
-EXERCISES = judge.lesson_exercises(
-    "lesson07",
-    judge.Exercise(
-        name="noisy_sample",
-        title="The forward process in one jump",
-        text=r"""
+EXERCISES = judge.lesson_exercises("lesson07",
+    judge.Exercise(name="noisy_sample", title="The forward process in one jump", text=r"""
 Adding Gaussian noise $T$ times collapses into one draw (Ho et al. 2020, eq. 4):
 $q(x_t \mid x_0) = \mathcal N\big(\sqrt{\bar\alpha_t}\, x_0,\ (1-\bar\alpha_t) I\big)$, so
 $x_t = \sqrt{\bar\alpha_t}\, x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon$. Write
@@ -254,10 +250,7 @@ multiplies each sample. The coefficients are the square roots of the variances.
                                  "x_t = √ᾱ_t · x0 + √(1 - ᾱ_t) · noise, with ᾱ_t = alpha_bars[t] for each sample."),
         solution=solutions.noisy_sample,
     ),
-    judge.Exercise(
-        name="simple_loss",
-        title="The simple loss",
-        text=r"""
+    judge.Exercise(name="simple_loss", title="The simple loss", text=r"""
 Ho et al. train the network $\varepsilon_\theta$ to recognise the noise that made $x_t$ (eq. 14):
 $L_{simple} = \operatorname{mean} \lVert \varepsilon - \varepsilon_\theta(x_t, t) \rVert^2$ with $x_t$ from
 exercise 1. Write `simple_loss(denoiser, x0, t, noise, alpha_bars)` (call the network as `denoiser(x_t, t)`;
@@ -271,10 +264,7 @@ output as $\\varepsilon$. `F.mse_loss(prediction, noise)` averages over everythi
                                  "mean((noise - denoiser(x_t, t))²) with x_t = √ᾱ_t x0 + √(1 - ᾱ_t) noise."),
         solution=solutions.simple_loss,
     ),
-    judge.Exercise(
-        name="ddim_step",
-        title="One DDIM step",
-        text=r"""
+    judge.Exercise(name="ddim_step", title="One DDIM step", text=r"""
 Deterministic DDIM (Song et al. 2021, eq. 12 with $\sigma = 0$) jumps from step $t$ to an earlier step $s$:
 first the predicted $\hat x_0 = (x_t - \sqrt{1-\bar\alpha_t}\,\hat\varepsilon)/\sqrt{\bar\alpha_t}$, then
 $x_s = \sqrt{\bar\alpha_s}\,\hat x_0 + \sqrt{1-\bar\alpha_s}\,\hat\varepsilon$. Write
@@ -288,10 +278,7 @@ re-using the same $\\hat\\varepsilon$ (that is what makes it deterministic).
                                  "x_{t_previous} from x_t and the predicted noise eps (DDIM, η = 0)."),
         solution=solutions.ddim_step,
     ),
-    judge.Exercise(
-        name="guided_evaluations",
-        title="What guidance costs",
-        text=r"""
+    judge.Exercise(name="guided_evaluations", title="What guidance costs", text=r"""
 With classifier-free guidance, $\tilde\varepsilon = (1 + w)\,\varepsilon_\theta(x_t, y) - w\,\varepsilon_\theta(x_t, \varnothing)$.
 How many evaluations of the network does **one** sample of `ddpm-mnist` cost with DDIM, 50 steps and $w > 0$?
 (A DCGAN sample costs one.)
