@@ -404,8 +404,10 @@ class GANTrainer:
         return self.history
 
     def _summarise(self, name: str, value: torch.Tensor) -> float:
-        """A logged number, averaged over the processes: losses as they are; ``d_real``/``d_fake`` as mean ``D(x)``
-        (a probability for sigmoid losses)."""
+        """A logged number, averaged over the processes (:func:`~imgsynth_edu.training.common.after_step` asks for it).
+
+        Losses as they are; ``d_real``/``d_fake`` as mean ``D(x)`` (a probability for sigmoid losses).
+        """
         if name in ("d_real", "d_fake"):
             value = value.float()
             if self.config.loss in ("minimax", "non-saturating"):
