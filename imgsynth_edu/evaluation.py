@@ -51,10 +51,17 @@ from .data import get_dataset, stack_dataset
 from .data.bursts import synthetic_burst
 from .data.degradations import bicubic_downscale, bicubic_upscale, crop_to_multiple
 from .data.masks import InpaintingDataset
-from .metrics.conditional import conditional_accuracy, hole_psnr, hole_ssim, sample_per_class
+from .metrics.conditional import (
+    conditional_accuracy,
+    hole_psnr,
+    hole_sharpness,
+    hole_ssim,
+    sample_per_class,
+)
 from .metrics.distribution import extract_features, fid, kid, precision_recall
 from .metrics.image import sr_metrics
-from .models.srresnet import upscale_tiled
+from .metrics.niqe import niqe as niqe_score
+from .models.srresnet import interpolate_networks, upscale_tiled
 
 __all__ = [
     "BURST_METHODS",
@@ -231,8 +238,9 @@ def evaluate_inpainting(
     (:class:`~imgsynth_edu.data.masks.InpaintingDataset` with ``seed``), filled by
     ``model(masked, masks)`` and by the biharmonic baseline,
     :func:`~imgsynth_edu.classical.inpaint_biharmonic`, and scored inside the
-    hole with :func:`hole_psnr` and :func:`hole_ssim`. Returns
-    ``{kind: {"model": {...}, "biharmonic": {...}, "margin": {...}}}``.
+    hole with :func:`hole_psnr`, :func:`hole_ssim` and :func:`hole_sharpness` (also measured on
+    the true images, ``"truth"``, the sharpness a fill should have). Returns
+    ``{kind: {"model": {...}, "biharmonic": {...}, "truth": {...}, "margin": {...}}}``.
 
     Lesson: ``03_conditional_gan.ipynb``.
     """
@@ -247,7 +255,9 @@ def evaluate_inpainting(
         scores = {}
         for name, images in (("model", filled), ("biharmonic", baseline)):
             scores[name] = {"hole_psnr": round(float(hole_psnr(images, targets, masks)), 3),
-                            "hole_ssim": round(float(hole_ssim(images, targets, masks)), 4)}
+                            "hole_ssim": round(float(hole_ssim(images, targets, masks)), 4),
+                            "hole_sharpness": round(hole_sharpness(images, masks), 4)}
+        scores["truth"] = {"hole_sharpness": round(hole_sharpness(targets, masks), 4)}
         scores["margin"] = {metric: round(scores["model"][metric] - scores["biharmonic"][metric], 4)
                             for metric in ("hole_psnr", "hole_ssim")}
         scores["n_images"] = len(targets)
@@ -270,6 +280,8 @@ def evaluate_sr(
     tile: int | None = 256,
     quantize: bool = True,
     device: str | torch.device | None = None,
+    niqe: bool = False,
+    baseline: bool = True,
 ) -> dict:
     """Score an upscaler (and the bicubic baseline) as SR papers do (SRCNN, Ledig et al. 2017, SwinIR).
 
@@ -282,24 +294,32 @@ def evaluate_sr(
        clamped to ``[0, 1]``, rounded to 8 bits);
     4. measure PSNR and SSIM on the BT.601 luma **Y** with a border of
        ``scale`` pixels cropped, and RGB PSNR with the same crop
-       (:func:`~imgsynth_edu.metrics.sr_metrics`).
+       (:func:`~imgsynth_edu.metrics.sr_metrics`);
+    5. with ``niqe=True``, also the no-reference NIQE of each restored image
+       (:func:`~imgsynth_edu.metrics.niqe`, same border crop; lower looks more
+       natural), the perception axis of the perception-distortion plane (the
+       PIRM 2018 challenge scored perception with it).
 
     Greyscale images are repeated to 3 channels for an RGB model. ``model=None``
-    scores only bicubic. Returns ``{"scale", "bicubic": {...}, "model": {...},
-    "images": [{"name", "height", "width", "bicubic": {...}, "model": {...}}]}``
-    with the means of ``psnr_y``, ``ssim_y``, ``psnr_rgb`` over the images.
+    scores only bicubic; ``baseline=False`` skips bicubic (for a caller that
+    scores many models on the same images). Returns ``{"scale", "bicubic": {...},
+    "model": {...}, "images": [{"name", "height", "width", "bicubic": {...},
+    "model": {...}}]}`` with the means of ``psnr_y``, ``ssim_y``, ``psnr_rgb``
+    (and ``niqe``) over the images.
 
     Lesson: ``05_super_resolution.ipynb`` (the evaluation protocol).
     """
     check_positive_int(scale, "scale")
     if not isinstance(images, Mapping) or not images:
         raise ValueError("images must be a non-empty dict {name: C×H×W tensor}")
+    if model is None and not baseline:
+        raise ValueError("nothing to score: model is None and baseline=False")
     if model is not None:
         model.eval()
         if device is not None:
             model.to(device)
     keep = _quantize_8bit if quantize else (lambda t: t)
-    rows, methods = [], ["bicubic"] + (["model"] if model is not None else [])
+    rows, methods = [], (["bicubic"] if baseline else []) + (["model"] if model is not None else [])
     for name, image in images.items():
         if not isinstance(image, torch.Tensor) or image.ndim != 3:
             raise ValueError(f"images[{name!r}] must be a C×H×W tensor, got {getattr(image, 'shape', type(image))}")
@@ -307,21 +327,52 @@ def evaluate_sr(
         if high_res.shape[1] == 1:
             high_res = high_res.expand(-1, 3, -1, -1)  # greyscale -> RGB
         low_res = keep(bicubic_downscale(high_res, scale))  # -> 1×C×(H/s)×(W/s)
-        outputs = {"bicubic": keep(bicubic_upscale(low_res, scale))}  # -> 1×C×H×W
+        outputs = {"bicubic": keep(bicubic_upscale(low_res, scale))} if baseline else {}  # -> 1×C×H×W
         if model is not None:
             run = upscale_tiled(model, low_res, scale, tile=tile or max(low_res.shape[-2:]))
             outputs["model"] = keep(run.cpu())  # 1×C×H×W
         row = {"name": name, "height": high_res.shape[-2], "width": high_res.shape[-1]}
         for method, output in outputs.items():
             row[method] = {key: float(value) for key, value in sr_metrics(output, high_res, scale).items()}
+            if niqe:
+                row[method]["niqe"] = float(niqe_score(output, crop_border=scale)[0])
         rows.append(row)
     result = {"scale": scale}
+    keys = ("psnr_y", "ssim_y", "psnr_rgb") + (("niqe",) if niqe else ())
     for method in methods:
-        result[method] = {
-            key: sum(row[method][key] for row in rows) / len(rows) for key in ("psnr_y", "ssim_y", "psnr_rgb")
-        }
+        result[method] = {key: sum(row[method][key] for row in rows) / len(rows) for key in keys}
     result["images"] = rows
     return result
+
+
+def perception_distortion_curve(
+    psnr_model: nn.Module,
+    gan_model: nn.Module,
+    images: Mapping[str, torch.Tensor],
+    scale: int,
+    alphas=(0.0, 0.25, 0.5, 0.75, 1.0),
+    *,
+    device: str | torch.device | None = None,
+) -> list[dict]:
+    """Measure network interpolation between a PSNR-trained and a GAN-trained network, point by point.
+
+    For each ``α``, the network ``θ(α) = (1 - α)·θ_psnr + α·θ_gan`` (ESRGAN,
+    Wang et al. 2018, Sec. 3.4; :func:`~imgsynth_edu.models.srresnet.interpolate_networks`)
+    is scored on ``images`` by :func:`evaluate_sr` with NIQE: one point of the
+    perception-distortion plane (Blau & Michaeli 2018) per ``α``. Returns
+    ``[{"alpha", "psnr_y", "ssim_y", "psnr_rgb", "niqe"}, ...]`` in the order of ``alphas``.
+
+    Lesson: ``05_super_resolution.ipynb`` (the network-interpolation widget).
+    """
+    alphas = [float(alpha) for alpha in alphas]
+    if not alphas:
+        raise ValueError("alphas must hold at least one value in [0, 1]")
+    curve = []
+    for alpha in alphas:
+        blended = interpolate_networks(psnr_model, gan_model, alpha)  # checks alpha and the two networks
+        scores = evaluate_sr(blended, images, scale, device=device, niqe=True, baseline=False)["model"]
+        curve.append({"alpha": alpha, **scores})
+    return curve
 
 
 def evaluate_burst(images: Mapping[str, torch.Tensor], model: nn.Module, frames: int = 8, scale: int = 4, seed: int = 0,

@@ -18,9 +18,9 @@ from ._checks import check_pair
 # Adversarial losses (GAN lessons 01-03)
 # ============================================================================
 #
-# Every discriminator here outputs a raw score (a *logit*) ``d``; for the
-# classic losses ``D(x) = sigmoid(d)`` is the probability "real". Writing the
-# losses on logits (``log sigmoid(d) = -softplus(-d)``) is exact and never
+# Every discriminator here outputs a raw score (a *logit*) ``ℓ``; for the
+# classic losses ``D(x) = sigmoid(ℓ)`` is the probability "real". Writing the
+# losses on logits (``log sigmoid(ℓ) = -softplus(-ℓ)``) is exact and never
 # takes ``log(0)``. Each D loss takes the scores of a real batch and of a
 # *detached* fake batch; each G loss the scores of a fake batch (not detached).
 # Lesson: ``01_gan_from_scratch.ipynb`` (the game, the two generator losses),
@@ -40,7 +40,7 @@ def d_loss_minimax(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torc
 
     ``L_D = -E_x[log D(x)] - E_z[log(1 - D(G(z)))]`` with ``D = sigmoid(score)``,
     i.e. binary cross-entropy with label 1 for real and 0 for fake:
-    ``softplus(-d_real) + softplus(d_fake)``. It is also the D loss used with
+    ``softplus(-ℓ_real) + softplus(ℓ_fake)``. It is also the D loss used with
     the non-saturating generator loss. At the optimum ``D*(x) = p_data / (p_data + p_g)``
     and ``-L_D = 2·JS(p_data || p_g) - log 4`` (paper, Prop. 1 and Thm. 1).
     """
@@ -52,8 +52,8 @@ def d_loss_minimax(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torc
 def g_loss_saturating(fake_scores: torch.Tensor) -> torch.Tensor:
     """The minimax ("saturating") generator loss (Goodfellow et al. 2014, Eq. 1): ``L_G = E_z[log(1 - D(G(z)))]``.
 
-    ``log(1 - sigmoid(d)) = -softplus(d)``. When D confidently rejects fakes
-    (``d ≪ 0``, early in training) ``∂L_G/∂d = -sigmoid(d) ≈ 0``: the generator
+    ``log(1 - sigmoid(ℓ)) = -softplus(ℓ)``. When D confidently rejects fakes
+    (``ℓ ≪ 0``, early in training) ``∂L_G/∂ℓ = -sigmoid(ℓ) ≈ 0``: the generator
     gets almost no gradient. That is why the paper (Sec. 3) recommends
     :func:`g_loss_non_saturating` instead.
     """
@@ -64,7 +64,7 @@ def g_loss_saturating(fake_scores: torch.Tensor) -> torch.Tensor:
 def g_loss_non_saturating(fake_scores: torch.Tensor) -> torch.Tensor:
     """The non-saturating generator loss (Goodfellow et al. 2014, Sec. 3): ``L_G = -E_z[log D(G(z))]``.
 
-    ``-log sigmoid(d) = softplus(-d)``; ``∂L_G/∂d = sigmoid(d) - 1 ≈ -1`` when
+    ``-log sigmoid(ℓ) = softplus(-ℓ)``; ``∂L_G/∂ℓ = sigmoid(ℓ) - 1 ≈ -1`` when
     D rejects the fakes, so the generator learns fastest exactly when it is
     worst. Same fixed point as the minimax game, much stronger early gradients.
     """
@@ -75,7 +75,7 @@ def g_loss_non_saturating(fake_scores: torch.Tensor) -> torch.Tensor:
 def d_loss_hinge(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
     """Hinge discriminator loss (Lim & Ye 2017, Eq. 6; Miyato et al. 2018, Eq. 16).
 
-    ``L_D = E_x[max(0, 1 - d(x))] + E_z[max(0, 1 + d(G(z)))]``.
+    ``L_D = E_x[max(0, 1 - ℓ(x))] + E_z[max(0, 1 + ℓ(G(z)))]``.
     """
     _check_scores(real_scores, "real_scores")
     _check_scores(fake_scores, "fake_scores")
@@ -83,7 +83,7 @@ def d_loss_hinge(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.
 
 
 def g_loss_hinge(fake_scores: torch.Tensor) -> torch.Tensor:
-    """Hinge generator loss (Lim & Ye 2017, Eq. 7): ``L_G = -E_z[d(G(z))]``."""
+    """Hinge generator loss (Lim & Ye 2017, Eq. 7): ``L_G = -E_z[ℓ(G(z))]``."""
     _check_scores(fake_scores, "fake_scores")
     return -fake_scores.mean()
 
@@ -91,7 +91,7 @@ def g_loss_hinge(fake_scores: torch.Tensor) -> torch.Tensor:
 def d_loss_least_squares(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
     """Least-squares discriminator loss (Mao et al. 2017, LSGAN, Eq. 9 with ``a=0, b=1``).
 
-    ``L_D = ½ E_x[(d(x) - 1)²] + ½ E_z[d(G(z))²]`` (``d`` is the raw score, no sigmoid).
+    ``L_D = ½ E_x[(ℓ(x) - 1)²] + ½ E_z[ℓ(G(z))²]`` (``ℓ`` is the raw score, no sigmoid).
     """
     _check_scores(real_scores, "real_scores")
     _check_scores(fake_scores, "fake_scores")
@@ -99,7 +99,7 @@ def d_loss_least_squares(real_scores: torch.Tensor, fake_scores: torch.Tensor) -
 
 
 def g_loss_least_squares(fake_scores: torch.Tensor) -> torch.Tensor:
-    """Least-squares generator loss (Mao et al. 2017, Eq. 9 with ``c=1``): ``L_G = ½ E_z[(d(G(z)) - 1)²]``."""
+    """Least-squares generator loss (Mao et al. 2017, Eq. 9 with ``c=1``): ``L_G = ½ E_z[(ℓ(G(z)) - 1)²]``."""
     _check_scores(fake_scores, "fake_scores")
     return 0.5 * ((fake_scores - 1) ** 2).mean()
 
@@ -107,8 +107,8 @@ def g_loss_least_squares(fake_scores: torch.Tensor) -> torch.Tensor:
 def d_loss_wasserstein(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
     """Wasserstein critic loss (Arjovsky et al. 2017, Eq. 3; Gulrajani et al. 2017, Eq. 3 without the penalty).
 
-    ``L_D = E_z[d(G(z))] - E_x[d(x)]``; ``-L_D`` estimates the Wasserstein-1
-    distance when ``d`` is 1-Lipschitz, which :func:`gradient_penalty` encourages.
+    ``L_D = E_z[ℓ(G(z))] - E_x[ℓ(x)]``; ``-L_D`` estimates the Wasserstein-1
+    distance when ``ℓ`` is 1-Lipschitz, which :func:`gradient_penalty` encourages.
     """
     _check_scores(real_scores, "real_scores")
     _check_scores(fake_scores, "fake_scores")
@@ -116,7 +116,7 @@ def d_loss_wasserstein(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> 
 
 
 def g_loss_wasserstein(fake_scores: torch.Tensor) -> torch.Tensor:
-    """Wasserstein generator loss (Arjovsky et al. 2017; Gulrajani et al. 2017, Alg. 1): ``L_G = -E_z[d(G(z))]``."""
+    """Wasserstein generator loss (Arjovsky et al. 2017; Gulrajani et al. 2017, Alg. 1): ``L_G = -E_z[ℓ(G(z))]``."""
     _check_scores(fake_scores, "fake_scores")
     return -fake_scores.mean()
 
@@ -124,7 +124,7 @@ def g_loss_wasserstein(fake_scores: torch.Tensor) -> torch.Tensor:
 def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """WGAN-GP's gradient penalty (Gulrajani et al. 2017, Eq. 3), without its weight ``λ``.
 
-    ``GP = E_x̂[(‖∇_x̂ d(x̂)‖₂ - 1)²]`` with ``x̂ = ε·x + (1 - ε)·G(z)``,
+    ``GP = E_x̂[(‖∇_x̂ ℓ(x̂)‖₂ - 1)²]`` with ``x̂ = ε·x + (1 - ε)·G(z)``,
     ``ε ~ U[0, 1]`` per sample. The critic's loss is ``L_D + λ·GP`` (``λ = 10``
     in the paper). ``critic`` is any callable ``images -> scores (N,)`` (a
     conditional critic: ``lambda x: D(x, labels)``). ``fake`` should be detached.

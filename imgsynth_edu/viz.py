@@ -38,6 +38,36 @@ def to_numpy_image(image: torch.Tensor) -> np.ndarray:
     return array[:, :, 0] if array.shape[2] == 1 else array
 
 
+def identical_at_8_bits(first: torch.Tensor, second: torch.Tensor) -> bool:
+    """True when two images in ``[0, 1]`` have the same pixels once rounded to 8 bits.
+
+    That is what a PNG file or the screen shows. A blur of σ = 0.1 px, say,
+    changes the floats by about 1e-22 and no 8-bit pixel at all; its PSNR is
+    then several hundred dB, a number made by float rounding alone, and a
+    caption should say "identical" instead (:func:`psnr_text`).
+
+    Lesson: ``04_measuring_quality.ipynb`` (the quality playground).
+    """
+    check_images(first if first.ndim == 4 else first[None], "first")
+    check_images(second if second.ndim == 4 else second[None], "second")
+    if first.shape != second.shape:
+        raise ValueError(f"first and second must have the same shape, got {tuple(first.shape)} and {tuple(second.shape)}")
+    return bool(torch.equal((first.detach().cpu() * 255).round(), (second.detach().cpu() * 255).round()))
+
+
+def psnr_text(value_db: float, identical: bool, decimals: int = 2) -> str:
+    """A PSNR for a caption: ``"27.31 dB"``, or ``"∞ (identical)"`` when no 8-bit pixel changed.
+
+    ``identical`` comes from :func:`identical_at_8_bits`; an infinite PSNR
+    (bit-identical floats) reads "identical" too.
+
+    Lesson: ``04_measuring_quality.ipynb``.
+    """
+    if identical or math.isinf(value_db):
+        return "∞ (identical)"
+    return f"{value_db:.{decimals}f} dB"
+
+
 def make_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2, pad_value: float = 1.0) -> torch.Tensor:
     """Tile ``N×C×H×W`` images into one ``C×H'×W'`` image, ``nrow`` images per row."""
     check_images(images, "images")

@@ -12,6 +12,7 @@ from imgsynth_edu.data.masks import centre_box_masks
 from imgsynth_edu.metrics.conditional import (
     conditional_accuracy,
     hole_psnr,
+    hole_sharpness,
     hole_ssim,
     per_class_scores,
     sample_per_class,
@@ -118,3 +119,33 @@ def test_hole_ssim_orders_fills_by_quality():
     flat = target * (1 - masks) + 0.5 * masks
     assert float(exact) == pytest.approx(1.0, abs=1e-5)
     assert 1.0 > float(hole_ssim(slightly, target, masks)) > float(hole_ssim(flat, target, masks))
+
+
+def test_hole_sharpness_of_a_known_edge_and_only_inside_the_hole():
+    """A vertical black-to-white edge: the mean gradient magnitude is known by counting."""
+    images = torch.zeros(1, 1, 6, 6)
+    images[..., 3:] = 1.0  # one jump of 1 between columns 2 and 3, on every row
+    masks = torch.ones(1, 1, 6, 6)
+    # 5x5 interior positions, 5 horizontal jumps of 1, no vertical ones: 5 / (2 * 25)
+    assert hole_sharpness(images, masks) == pytest.approx(5 / 50)
+    away = torch.zeros(1, 1, 6, 6)
+    away[..., 4:, :2] = 1  # a hole that does not touch the edge
+    assert hole_sharpness(images, away) == 0.0
+
+
+def test_hole_sharpness_ranks_a_blurred_fill_below_a_crisp_one():
+    generator = torch.Generator().manual_seed(0)
+    crisp = (torch.rand(4, 1, 28, 28, generator=generator) > 0.7).float()
+    blurred = torch.nn.functional.avg_pool2d(crisp, 3, stride=1, padding=1, count_include_pad=False)
+    masks = centre_box_masks(4, 28, box_fraction=0.5)
+    assert hole_sharpness(crisp, masks) > 1.5 * hole_sharpness(blurred, masks)
+
+
+def test_hole_sharpness_bad_input():
+    images = torch.rand(2, 1, 10, 10)
+    with pytest.raises(ValueError, match="binary"):
+        hole_sharpness(images, torch.full((2, 1, 10, 10), 0.5))
+    with pytest.raises(ValueError, match="hole pixel"):
+        hole_sharpness(images, torch.zeros(2, 1, 10, 10))
+    with pytest.raises(ValueError, match="images"):
+        hole_sharpness(images * 3, torch.ones(2, 1, 10, 10))

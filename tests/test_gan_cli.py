@@ -63,7 +63,9 @@ def test_train_toy(tmp_path, capsys):
     state = torch.load(out, weights_only=True)
     assert any(key.startswith("net.") for key in state)
     card = json.loads(out.with_suffix(".json").read_text())
-    assert card["command"] == f"imgsynth-edu train toy-gan --toy ring --steps 5 --loss non-saturating --lr 0.001 --seed 0 --out {out}"
+    assert card["command"] == (f"imgsynth-edu train toy-gan --toy ring --steps 5 --record-every 500 --hidden 64 "
+                               f"--loss non-saturating --lr 0.001 --seed 0 --out {out}")
+    assert [record["step"] for record in card["history"]] == [5]
     assert 0 <= card["scores"]["modes_covered"] <= card["scores"]["n_modes"] == 8
     assert pretrained.load_file(out).sample(3).shape == (3, 2)
 

@@ -8,19 +8,25 @@ lessons quote, so a card can never drift away from the weights beside it.
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 import torch
 
 from imgsynth_edu import pretrained
+from imgsynth_edu.cli import build_parser
 from imgsynth_edu.data import get_dataset, photo_set
+from imgsynth_edu.data.masks import InpaintingDataset
 from imgsynth_edu.evaluation import (
     digit_gan_card_scores,
     digit_gan_scores,
     evaluate_burst,
     evaluate_class_conditional,
     evaluate_inpainting,
+    evaluate_sr,
 )
-from imgsynth_edu.metrics import conditional_accuracy, sample_per_class
+from imgsynth_edu.metrics import conditional_accuracy, hole_psnr, hole_sharpness, sample_per_class
+from imgsynth_edu.training.toy import score_toy_generator, toy_distribution
 
 
 def test_cgan_conditional_accuracy_matches_its_card_and_the_95_percent_bar():
@@ -48,6 +54,40 @@ def test_dcgan_covers_every_digit_on_10000_further_samples():
     generator = pretrained.load("dcgan-mnist")
     shares = torch.tensor([digit_gan_scores(generator, n=5000, seed=seed)["digit_shares"] for seed in (7, 8)]).mean(0)
     assert shares.min().item() >= 0.05, shares.tolist()
+
+
+def test_srgan_sits_on_the_other_side_of_the_perception_distortion_trade_off():
+    """srgan-x4's headline, re-measured: on the held-out photos, lower Y-PSNR and lower (better) NIQE than srresnet-x4."""
+    card = pretrained.card("srgan-x4")
+    scores = card["scores"]["held_out_photos"]
+    assert card["initialised_from"] == "srresnet-x4" and scores["reference"]["name"] == "srresnet-x4"
+    photos = photo_set("test")
+    with torch.no_grad():
+        gan = evaluate_sr(pretrained.load("srgan-x4"), photos, 4, niqe=True)
+        start = evaluate_sr(pretrained.load("srresnet-x4"), photos, 4, niqe=True, baseline=False)["model"]
+    for key in ("psnr_y", "ssim_y", "niqe"):
+        assert gan["model"][key] == pytest.approx(scores["model"][key], abs=1e-3), key
+        assert gan["bicubic"][key] == pytest.approx(scores["bicubic"][key], abs=1e-3), key
+        assert start[key] == pytest.approx(scores["reference"][key], abs=1e-3), key
+    assert gan["model"]["psnr_y"] < start["psnr_y"]  # more distortion ...
+    assert gan["model"]["niqe"] < start["niqe"]  # ... and more natural statistics: the other side of the trade-off
+    assert start["psnr_y"] == pytest.approx(pretrained.card("srresnet-x4")["scores"]["held_out_photos"]["model"]["psnr_y"],
+                                            abs=1e-3)  # the reference is the bundled srresnet-x4 as its own card says
+
+
+def test_srgan_card_command_is_its_recipe():
+    """The command on srgan-x4's card parses, starts from the bundled srresnet-x4 and says every recorded setting."""
+    card = pretrained.card("srgan-x4")
+    words = shlex.split(card["command"])
+    assert words[:3] == ["imgsynth-edu", "train", "srgan"]
+    args = build_parser().parse_args(words[1:])
+    assert args.init_pretrained == card["initialised_from"] == "srresnet-x4" and args.init_checkpoint is None
+    assert args.steps == card["steps"] and args.scale == card["arguments"]["scale"]
+    recipe = card["training"]
+    for key in ("batch_size", "patch_size", "lr", "content", "adversarial_weight", "d_channels", "average_decay", "seed"):
+        assert getattr(args, key) == recipe[key], key
+    assert recipe["content"] == "l1"  # works offline: no VGG19 download
+    assert card["arguments"] == pretrained.card("srresnet-x4")["arguments"]
 
 
 def test_dcgan_card_scores_are_what_evaluate_gan_measures():
@@ -84,3 +124,36 @@ def test_burst_x4_eight_frame_scores_match_its_card():
         assert report[method] == pytest.approx(card[method], abs=1e-4), method
     assert report["burst"]["psnr_y"] - report["srresnet"]["psnr_y"] >= 2.0  # the card's acceptance: +2.05 dB
 
+
+def test_toy_grid_gan_covers_all_25_modes_as_its_card_says():
+    """Lesson 01's recorded grid run: the card's final score, re-measured from the bundled weights."""
+    card = pretrained.card("toy-grid-gan")
+    scores = score_toy_generator(pretrained.load("toy-grid-gan"), toy_distribution("grid"), seed=card["scores"]["sample_seed"])
+    assert scores["modes_covered"] == card["scores"]["modes_covered"] == card["history"][-1]["modes_covered"]
+    assert scores["high_quality"] == pytest.approx(card["scores"]["high_quality"], abs=1e-4)
+    assert scores["modes_covered"] == 25 and scores["high_quality"] >= 0.8  # lesson 01's claim
+    assert card["history"][0]["step"] == 1000 and card["history"][0]["modes_covered"] == 0  # lesson 01's second claim
+
+
+def test_adversarial_inpainting_is_sharper_and_l1_twin_has_the_higher_hole_psnr():
+    """Lesson 03's comparison of the bundled pair, re-measured, and the pair's cards re-measured on centre boxes."""
+    test = get_dataset("mnist-5k", "test")
+    adversarial, l1_only = pretrained.load("inpaint-digits"), pretrained.load("inpaint-digits-l1")
+    masked, masks, targets = InpaintingDataset(test, kind="centre", seed=1).stacked(1000)
+    with torch.no_grad():
+        fills = {"adversarial": adversarial(masked, masks), "l1": l1_only(masked, masks)}
+    sharpness = {name: hole_sharpness(fill, masks) for name, fill in fills.items()}
+    real = hole_sharpness(targets, masks)
+    assert sharpness["adversarial"] > sharpness["l1"]
+    assert abs(sharpness["adversarial"] - real) < abs(sharpness["l1"] - real)
+    assert float(hole_psnr(fills["l1"], targets, masks)) > float(hole_psnr(fills["adversarial"], targets, masks))
+    for name, model in (("inpaint-digits", adversarial), ("inpaint-digits-l1", l1_only)):
+        card = pretrained.card(name)["scores"]["centre"]
+        measured = evaluate_inpainting(model, test, kinds=("centre",), seed=1)["centre"]
+        assert measured["model"]["hole_psnr"] == pytest.approx(card["model"]["hole_psnr"], abs=1e-3)
+        assert measured["model"]["hole_sharpness"] == pytest.approx(card["model"]["hole_sharpness"], abs=1e-4)
+    adversarial_card = pretrained.card("inpaint-digits")["scores"]
+    l1_card = pretrained.card("inpaint-digits-l1")["scores"]
+    for kind in ("centre", "boxes", "strokes"):  # the cards agree with the lesson on every mask kind
+        assert adversarial_card[kind]["model"]["hole_sharpness"] > l1_card[kind]["model"]["hole_sharpness"]
+        assert l1_card[kind]["model"]["hole_psnr"] > adversarial_card[kind]["model"]["hole_psnr"]

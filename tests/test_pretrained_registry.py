@@ -135,3 +135,14 @@ def test_every_bundled_checkpoint_has_a_complete_card_and_loads(name):
     assert (pretrained.WEIGHTS_DIR / f"{name}.pt").stat().st_size < 5 * 2**20  # keep each under ~5 MB
     model = pretrained.load(name)
     assert isinstance(model, torch.nn.Module) and not model.training
+
+
+#: The checkpoints the README's table lists and the lessons load: each must be bundled.
+LISTED = {"digit-classifier", "dcgan-mnist", "cgan-mnist", "inpaint-digits", "srresnet-x4", "srgan-x4", "burst-x4"}
+
+
+def test_every_checkpoint_the_readme_lists_is_bundled():
+    readme = (pretrained.WEIGHTS_DIR.parents[2] / "README.md").read_text(encoding="utf-8")
+    assert LISTED <= set(pretrained.available()), sorted(LISTED - set(pretrained.available()))
+    for name in LISTED:
+        assert f"| `{name}` |" in readme, f"{name} is missing from the README's table of bundled models"

@@ -10,10 +10,11 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from imgsynth_edu.data import load_photo
+from imgsynth_edu.data import bicubic_downscale, bicubic_upscale, load_photo
 from imgsynth_edu.data.patches import PairedPatchDataset
-from imgsynth_edu.evaluation import evaluate_sr
+from imgsynth_edu.evaluation import evaluate_sr, perception_distortion_curve
 from imgsynth_edu.losses import mse_loss
+from imgsynth_edu.metrics import niqe
 from imgsynth_edu.models.srresnet import SRGANDiscriminator, SRResNet
 from imgsynth_edu.training import Callback, GANConfig, GANTrainer, RestorationConfig
 from imgsynth_edu.training.sr import RestorationTrainer, SRGANTrainer, train_restorer
@@ -204,3 +205,80 @@ def test_evaluate_sr_bicubic_model_scores_like_bicubic():
     assert only_bicubic["bicubic"]["psnr_y"] == pytest.approx(result["bicubic"]["psnr_y"])
     with pytest.raises(ValueError, match="images"):
         evaluate_sr(None, {}, 2)
+
+
+def test_srgan_weight_average_follows_the_generator_and_resumes_exactly(patches, tmp_path):
+    def make(seed):
+        torch.manual_seed(seed)
+        return SRResNet(scale=2, num_blocks=1, channels=8), SRGANDiscriminator(base_channels=4)
+
+    generator, discriminator = make(0)
+    initial = {name: tensor.clone() for name, tensor in generator.state_dict().items()}
+    trainer = SRGANTrainer(generator, discriminator, patches, batch_size=2, device="cpu", progress=False,
+                           average_decay=0.5)
+    assert set(trainer.modules()) == {"model", "discriminator", "average"}
+    _assert_same_weights(trainer.average, generator)  # θ̄ starts at θ
+    trainer.fit(1)
+    # after one step: θ̄ = 0.5·θ_0 + 0.5·θ_1, for every weight
+    for name, averaged in trainer.average.named_parameters():
+        current = dict(generator.named_parameters())[name]
+        torch.testing.assert_close(averaged, 0.5 * initial[name] + 0.5 * current.detach())
+    assert not any(p.requires_grad for p in trainer.average.parameters())
+
+    straight = SRGANTrainer(*make(0), patches, batch_size=2, device="cpu", progress=False, average_decay=0.9)
+    straight.fit(4)
+    first = SRGANTrainer(*make(0), patches, batch_size=2, device="cpu", progress=False, average_decay=0.9,
+                         checkpoint_path=tmp_path / "gan.pt")
+    first.fit(2)
+    resumed = SRGANTrainer(*make(5), patches, batch_size=2, device="cpu", progress=False, average_decay=0.9,
+                           checkpoint_path=tmp_path / "gan.pt")
+    resumed.fit(4, resume=tmp_path / "gan.pt")
+    _assert_same_weights(straight.average, resumed.average)
+    for bad in (-0.1, 1.0, True, "0.9"):
+        with pytest.raises(ValueError, match="average_decay"):
+            SRGANTrainer(*make(0), patches, device="cpu", progress=False, average_decay=bad)
+
+
+def test_evaluate_sr_can_skip_the_baseline():
+    smooth = torch.nn.functional.avg_pool2d(torch.rand(1, 3, 40, 48, generator=torch.Generator().manual_seed(0)), 5, 1, 2)[0]
+    model = SRResNet(scale=2, num_blocks=1, channels=8, bicubic_skip=True)
+    result = evaluate_sr(model, {"smooth": smooth}, 2, tile=16, baseline=False)
+    assert "bicubic" not in result and "bicubic" not in result["images"][0]
+    assert result["model"]["psnr_y"] == pytest.approx(evaluate_sr(model, {"smooth": smooth}, 2, tile=16)["model"]["psnr_y"])
+    with pytest.raises(ValueError, match="nothing to score"):
+        evaluate_sr(None, {"smooth": smooth}, 2, baseline=False)
+
+
+def _photo_for_niqe() -> dict[str, torch.Tensor]:
+    """One held-out crop large enough for NIQE's 96-px blocks after the x2 border crop (6 blocks)."""
+    return {"chelsea": load_photo("chelsea")[:, :196, :292]}  # 3×196×292
+
+
+def test_evaluate_sr_niqe_is_the_metric_on_the_restored_picture():
+    photos = _photo_for_niqe()
+    result = evaluate_sr(None, photos, 2, niqe=True)
+    high = photos["chelsea"][None]  # 1×3×196×292, already a multiple of 2
+    low = (bicubic_downscale(high, 2) * 255).round() / 255  # the protocol's 8-bit input
+    restored = (bicubic_upscale(low, 2).clamp(0, 1) * 255).round() / 255
+    expected = niqe(restored, crop_border=2).item()
+    assert result["images"][0]["bicubic"]["niqe"] == pytest.approx(expected, abs=1e-6)
+    assert result["bicubic"]["niqe"] == pytest.approx(expected, abs=1e-6)  # the mean over one image
+    assert "niqe" not in evaluate_sr(None, photos, 2)["bicubic"]  # only when asked for
+
+
+def test_perception_distortion_curve_ends_at_its_two_networks():
+    torch.manual_seed(0)
+    first, second = (SRResNet(scale=2, num_blocks=1, channels=8, batch_norm=False, bicubic_skip=True) for _ in range(2))
+    with torch.no_grad():
+        for parameter in second.parameters():
+            parameter.add_(0.05 * torch.randn_like(parameter))  # a different network of the same architecture
+    photos = _photo_for_niqe()
+    curve = perception_distortion_curve(first, second, photos, 2, alphas=(0.0, 0.5, 1.0))
+    assert [point["alpha"] for point in curve] == [0.0, 0.5, 1.0]
+    for point, model in ((curve[0], first), (curve[-1], second)):
+        alone = evaluate_sr(model, photos, 2, niqe=True, baseline=False)["model"]
+        for key in ("psnr_y", "ssim_y", "niqe"):
+            assert point[key] == pytest.approx(alone[key], abs=1e-5), key
+    assert curve[0]["psnr_y"] != pytest.approx(curve[-1]["psnr_y"], abs=1e-3)  # the two ends differ
+    with pytest.raises(ValueError, match="alphas"):
+        perception_distortion_curve(first, second, photos, 2, alphas=())

@@ -10,6 +10,8 @@ from imgsynth_edu.metrics import psnr
 from imgsynth_edu.models.srresnet import (
     SRGANDiscriminator,
     SRResNet,
+    interpolate_networks,
+    interpolate_state_dicts,
     receptive_field_radius,
     upscale_tiled,
 )
@@ -130,3 +132,61 @@ def test_tiny_srresnet_overfits_one_patch():
         fitted_psnr = psnr(model(low_res).clamp(0, 1), high_res).item()
     assert fitted_psnr >= 30.0
     assert fitted_psnr >= bicubic_psnr + 3.0
+
+
+# --- network interpolation (ESRGAN) ------------------------------------------
+def _two_small_networks(batch_norm=False):
+    torch.manual_seed(0)
+    first = SRResNet(scale=4, num_blocks=1, channels=8, batch_norm=batch_norm).eval()
+    torch.manual_seed(1)
+    second = SRResNet(scale=4, num_blocks=1, channels=8, batch_norm=batch_norm).eval()
+    return first, second
+
+
+def test_interpolate_state_dicts_blends_every_weight_linearly():
+    first, second = _two_small_networks()
+    a, b = first.state_dict(), second.state_dict()
+    for alpha in (0.0, 0.3, 1.0):
+        blended = interpolate_state_dicts(a, b, alpha)
+        for name in a:
+            torch.testing.assert_close(blended[name], (1 - alpha) * a[name] + alpha * b[name])
+    assert all(torch.equal(interpolate_state_dicts(a, b, 0.0)[n], a[n]) for n in a)
+    assert all(torch.equal(interpolate_state_dicts(a, b, 1.0)[n], b[n]) for n in a)
+
+
+def test_interpolate_networks_ends_are_the_two_networks_and_originals_are_untouched():
+    first, second = _two_small_networks()
+    before = {name: tensor.clone() for name, tensor in first.state_dict().items()}
+    low_res = torch.rand(1, 3, 8, 8)
+    with torch.no_grad():
+        assert torch.equal(interpolate_networks(first, second, 0.0)(low_res), first(low_res))
+        assert torch.equal(interpolate_networks(first, second, 1.0)(low_res), second(low_res))
+        middle = interpolate_networks(first, second, 0.5)(low_res)
+    assert not torch.equal(middle, first(low_res)) and not torch.equal(middle, second(low_res))
+    assert all(torch.equal(before[name], tensor) for name, tensor in first.state_dict().items())
+    assert not interpolate_networks(first, second, 0.5).training
+
+
+def test_interpolate_state_dicts_copies_integer_buffers_from_the_first():
+    first, second = _two_small_networks(batch_norm=True)
+    a, b = first.state_dict(), second.state_dict()
+    counter = next(name for name in a if name.endswith("num_batches_tracked"))
+    b[counter] = b[counter] + 7
+    assert torch.equal(interpolate_state_dicts(a, b, 0.5)[counter], a[counter])
+
+
+def test_interpolation_refuses_bad_alpha_and_mismatched_networks():
+    first, second = _two_small_networks()
+    for alpha in (-0.1, 1.5, True, "0.5", float("nan")):
+        with pytest.raises(ValueError, match="alpha"):
+            interpolate_networks(first, second, alpha)
+    wider = SRResNet(scale=4, num_blocks=1, channels=16, batch_norm=False)
+    with pytest.raises(ValueError, match="shape"):
+        interpolate_networks(first, wider, 0.5)
+    deeper = SRResNet(scale=4, num_blocks=2, channels=8, batch_norm=False)
+    with pytest.raises(ValueError, match="only one of them"):
+        interpolate_networks(first, deeper, 0.5)
+    with pytest.raises(ValueError, match="same architecture"):
+        interpolate_networks(first, SRGANDiscriminator(base_channels=4), 0.5)
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        interpolate_networks(first.state_dict(), second, 0.5)

@@ -63,6 +63,24 @@ def test_other_bad_arguments_are_refused(batch):
         viz.make_grid((batch * 255).to(torch.uint8))
 
 
+def test_identical_at_8_bits_compares_what_a_png_shows():
+    image = torch.rand(1, 3, 6, 7, generator=torch.Generator().manual_seed(1)).mul(254).round().div(255)  # 8-bit values
+    assert viz.identical_at_8_bits(image, image + 1e-6)  # float noise far below half a grey level
+    assert not viz.identical_at_8_bits(image, image + 1 / 255)  # one grey level brighter everywhere
+    assert viz.identical_at_8_bits(image[0], image[0])  # C×H×W works too
+    with pytest.raises(ValueError, match="same shape"):
+        viz.identical_at_8_bits(image, image[..., :5])
+    with pytest.raises(ValueError, match="second"):
+        viz.identical_at_8_bits(image, image + 2)
+
+
+def test_psnr_text_says_identical_instead_of_an_absurd_number():
+    assert viz.psnr_text(466.15, identical=True) == "∞ (identical)"
+    assert viz.psnr_text(float("inf"), identical=False) == "∞ (identical)"
+    assert viz.psnr_text(27.314, identical=False) == "27.31 dB"
+    assert viz.psnr_text(27.314, identical=False, decimals=1) == "27.3 dB"
+
+
 def _decode_png(png: bytes):
     import io
 

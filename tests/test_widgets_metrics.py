@@ -77,3 +77,15 @@ def test_static_figure_has_one_panel_per_example(playground):
     titled = [ax for ax in figure.axes if ax.images]
     assert len(titled) == 6
     assert "PSNR" in titled[1].get_title()
+
+
+def test_the_first_blur_step_is_captioned_identical_not_hundreds_of_db(playground):
+    """σ = 0.1 px changes the floats by ~1e-22 and no 8-bit pixel: the caption must not print ~470 dB."""
+    result = playground.render("astronaut", blur=0.1)
+    assert result["scores"]["identical"] and result["scores"]["psnr"] > 100  # the float PSNR is absurd...
+    assert "PSNR ∞ (identical)" in result["caption"]  # ... so the caption says what the eye sees
+    assert " dB" not in result["caption"]
+    changed = playground.render("astronaut", blur=0.5)
+    assert not changed["scores"]["identical"] and f"{changed['scores']['psnr']:.2f} dB" in changed["caption"]
+    figure = playground.static_figure("astronaut", examples=[("blur σ = 0.1", {"blur": 0.1})])
+    assert "PSNR ∞ (identical)" in figure.axes[0].get_title()

@@ -93,3 +93,68 @@ def test_bad_inputs_are_named():
         SRComparison(truth, {"x": truth}, left="nope")
     with pytest.raises(ValueError, match="results"):
         SRComparison(truth, {})
+
+
+# --- network interpolation ---------------------------------------------------
+from imgsynth_edu.models.srresnet import upscale_tiled  # noqa: E402
+from imgsynth_edu.widgets.sr import NetworkInterpolation, plot_perception_distortion  # noqa: E402
+
+
+def _curve(alphas=(0.0, 0.25, 0.5, 0.75, 1.0)):
+    return [{"alpha": a, "psnr_y": 30.0 - 2 * a, "niqe": 8.0 - 3 * a} for a in alphas]
+
+
+@pytest.fixture
+def interpolation():
+    torch.manual_seed(0)
+    psnr_model = SRResNet(scale=4, num_blocks=1, channels=8, batch_norm=False, bicubic_skip=True)
+    gan_model = SRResNet(scale=4, num_blocks=1, channels=8, batch_norm=False, bicubic_skip=True)
+    with torch.no_grad():  # the tails start at zero (pure bicubic): make the two networks differ
+        psnr_model.tail.weight.normal_(0, 0.01)
+        gan_model.tail.weight.normal_(0, 0.05)
+    truth = torch.rand(3, 32, 40, generator=torch.Generator().manual_seed(1))
+    return NetworkInterpolation(psnr_model, gan_model, truth, 4, _curve(), references={"bicubic": {"psnr_y": 29.0,
+                                                                                                   "niqe": 9.0}})
+
+
+def test_interpolation_ends_show_the_two_networks(interpolation):
+    low_res = interpolation.low_res
+    torch.testing.assert_close(interpolation.picture(0.0), upscale_tiled(interpolation.psnr_model, low_res, 4))
+    torch.testing.assert_close(interpolation.picture(1.0), upscale_tiled(interpolation.gan_model, low_res, 4))
+    assert not torch.equal(interpolation.picture(0.5), interpolation.picture(0.0))
+
+
+def test_moving_alpha_changes_picture_plane_and_caption(interpolation):
+    assert interpolation.caption.value.endswith(interpolation.caption_text(0.0))
+    before = {name: image.value for name, image in interpolation.images.items()}
+    interpolation.controls["alpha"].value = 0.75
+    after = {name: image.value for name, image in interpolation.images.items()}
+    assert all(after[name] != before[name] for name in before) and all(v[:4] == b"\x89PNG" for v in after.values())
+    assert "α = 0.75: Y-PSNR 28.50 dB, NIQE 5.75" in interpolation.caption.value
+
+
+def test_the_slider_steps_between_measured_points(interpolation):
+    slider = interpolation.controls["alpha"]
+    assert (slider.min, slider.max, slider.step) == (0.0, 1.0, 0.25)
+    assert slider.description
+    assert interpolation.point(0.3)["alpha"] == 0.25  # a value off the grid reads the nearest measured point
+
+
+@pytest.mark.parametrize("curve, match", [
+    (_curve((0.0,)), "at least two"),
+    (_curve((0.0, 0.5)), "from α = 0 to α = 1"),
+    (_curve((0.0, 0.2, 1.0)), "evenly spaced"),
+    ([{"alpha": 0.0, "psnr_y": 1.0}, {"alpha": 1.0, "psnr_y": 1.0}], "niqe"),
+])
+def test_interpolation_refuses_a_bad_curve(interpolation, curve, match):
+    with pytest.raises(ValueError, match=match):
+        NetworkInterpolation(interpolation.psnr_model, interpolation.gan_model, interpolation.truth, 4, curve)
+
+
+def test_interpolation_static_figure_and_plane(interpolation):
+    figure = interpolation.static_figure()
+    assert isinstance(figure, matplotlib.figure.Figure)
+    assert len(figure.axes) == 6  # bicubic, three α, the truth, the plane
+    ax = plot_perception_distortion(_curve(), {"bicubic": {"psnr_y": 29.0, "niqe": 9.0}}, current=0.5)
+    marked = [line for line in ax.lines if line.get_marker() == "*"]
+    assert len(marked) == 1 and marked[0].get_xdata()[0] == 29.0 and marked[0].get_ydata()[0] == 6.5

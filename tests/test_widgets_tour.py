@@ -172,3 +172,8 @@ def test_bad_inputs_name_the_argument():
         DegradationExplorer(("astronaut",), photo="camera")
     with pytest.raises(ValueError, match="zoom"):
         DegradationExplorer(("astronaut",), zoom=0)
+
+
+def test_a_blur_too_small_to_change_any_pixel_is_captioned_identical():
+    explorer = DegradationExplorer(("astronaut",), size=48, strength=0.1)
+    assert "PSNR ∞ (identical)" in explorer.caption.value and " dB" not in explorer.caption.value

@@ -32,10 +32,10 @@ from .. import pretrained
 from .._checks import check_positive_int
 from ..data import get_dataset
 from ..data.image_io import check_writable_suffix, write_image
-from ..data.toy2d import grid_of_gaussians, ring_of_gaussians
 from ..evaluation import digit_gan_card_scores
-from ..models.gan import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from ..models.gan import DCGANDiscriminator, DCGANGenerator
 from ..training.gan import GANTrainer
+from ..training.toy import SCORE_SAMPLES, record_toy_run, score_toy_generator, toy_distribution
 from ..viz import make_grid
 from . import cards, diffusion
 
@@ -63,12 +63,16 @@ def register(commands, train_commands) -> None:
     cards.add_overwrite_argument(dcgan)
     dcgan.set_defaults(func=train_dcgan)
 
-    toy = train_commands.add_parser("toy-gan", help="train the 2-D toy GAN (lesson 01) on a ring or grid of Gaussians")
+    toy = train_commands.add_parser("toy-gan", help="train the 2-D toy GAN (lesson 01) on a ring or grid of Gaussians; "
+                                                    "writes NAME.pt + NAME.json (card with the modes over training)")
     toy.add_argument("--toy", choices=["ring", "grid"], default="ring")
     toy.add_argument("--steps", type=int, default=2000)
+    toy.add_argument("--record-every", type=int, default=500, help="score the generator every N steps (default 500)")
+    toy.add_argument("--hidden", type=int, default=64, help="units in each of the 3 hidden layers of G and D")
     toy.add_argument("--loss", default="non-saturating")
     toy.add_argument("--lr", type=float, default=1e-3)
     toy.add_argument("--seed", type=int, default=0)
+    toy.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     toy.add_argument("--out", required=True, help="output .pt path of the generator (its .json card is written beside it)")
     cards.add_overwrite_argument(toy)
     toy.set_defaults(func=train_toy)
@@ -134,31 +138,35 @@ def train_dcgan(args) -> int:
 
 def train_toy(args) -> int:
     out = cards.start_training(args)
-    toy = ring_of_gaussians() if args.toy == "ring" else grid_of_gaussians()
-    data = toy.sample(20_000, torch.Generator().manual_seed(args.seed))
-    arguments = {"latent_dim": 2, "data_shape": [2]}
-    generator, discriminator = MLPGenerator(**arguments), MLPDiscriminator((2,))
-    trainer = GANTrainer(generator, discriminator, data, loss=args.loss, steps=args.steps, batch_size=256,
-                         lr_g=args.lr, lr_d=args.lr, seed=args.seed, device="cpu")
-    wall = cards.timed_fit(trainer)
-    scores = toy.evaluate(generator.sample(2500, generator=torch.Generator().manual_seed(args.seed + 1)))
+    record = record_toy_run(args.toy, steps=args.steps, record_every=min(args.record_every, args.steps), seed=args.seed,
+                            hidden=args.hidden, lr=args.lr, loss=args.loss)
+    generator, config = record["generator"], record["config"]
+    toy = toy_distribution(args.toy)
+    final = score_toy_generator(generator, toy)
     card = {
         "name": out.stem,
-        "description": f"MLP generator of 2-D points trained on the {toy.name} with the {args.loss} loss (lesson 01)",
+        "description": f"2-D toy GAN generator (MLP, 3 hidden layers of {config['hidden']}) trained on the "
+                       f"{toy.name} with the {config['loss']} loss (EMA weights; lesson 01)",
         "architecture": "imgsynth_edu.models.gan.MLPGenerator",
-        "arguments": arguments,
-        "data": f"20,000 points of the {toy.name} (seed {args.seed})",
-        "command": cards.reproduce_command(args, ["toy", "steps", "loss", "lr", "seed", "out"]),
-        "steps": trainer.step,
-        "wall_time_s": round(wall, 1),
-        "hardware": cards.hardware(trainer.device),
+        "arguments": {"latent_dim": 2, "data_shape": [2], "hidden_dim": config["hidden"], "n_hidden": 3},
+        "data": f"20,000 points of the {toy.name} (sigma 0.05), drawn with seed 1",
+        "command": cards.reproduce_command(args, ["toy", "steps", "record-every", "hidden", "loss", "lr", "seed",
+                                                  "threads", "out"]),
+        "steps": config["steps"],
+        "wall_time_s": record["wall_time_s"],
+        "hardware": cards.hardware(torch.device("cpu")),
         "torch": torch.__version__,
-        "scores": {"modes_covered": scores["modes_covered"], "n_modes": scores["n_modes"],
-                   "high_quality": round(scores["high_quality"], 4)},
+        "training": config,
+        "scores": {"modes_covered": final["modes_covered"], "n_modes": final["n_modes"],
+                   "high_quality": round(final["high_quality"], 4), "n_samples": SCORE_SAMPLES, "sample_seed": 2,
+                   "protocol": "imgsynth_edu.training.toy.score_toy_generator: a sample is high quality within "
+                               "3 sigma of a mode; a mode is covered by >= 0.8 % of the samples"},
+        "history": record["history"],
     }
-    cards.save_model_and_card(generator, out, card)
-    print(f"{toy.name}: {scores['modes_covered']}/{scores['n_modes']} modes covered, "
-          f"{scores['high_quality']:.1%} high-quality samples; wrote {out} and its card")
+    card_path = cards.save_model_and_card(generator, out, card)
+    last = record["history"][-1]
+    print(f"{toy.name}: {last['modes_covered']}/{last['n_modes']} modes covered, {last['high_quality']:.1%} "
+          f"high-quality samples after {last['step']} steps; wrote {out} and {card_path}")
     return 0
 
 

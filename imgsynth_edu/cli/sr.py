@@ -18,6 +18,7 @@ Lesson: ``05_super_resolution.ipynb``.
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 import time
@@ -41,6 +42,15 @@ from ..utils import get_device
 from . import cards
 from .export import add_engine_argument, load_upscaler
 
+#: What each SRGAN content loss is, and when to use it (written on the card).
+CONTENT_NOTES = {
+    "vgg54": "VGG54 (Ledig et al. 2017, eq. 5): MSE between ImageNet-VGG19 relu5_4 features; the paper's choice, "
+             "needs the VGG19 weights (downloaded once, 548 MB)",
+    "vgg22": "VGG22 (Ledig et al. 2017): MSE between ImageNet-VGG19 relu2_2 features; needs the VGG19 weights",
+    "l1": "L1 between output and truth, pixel by pixel: works offline, with no pretrained network (the paper's "
+          "VGG54 needs ImageNet-VGG19 weights); the paper's 'SRGAN-MSE' variant with EDSR's L1 for the MSE",
+    "mse": "MSE between output and truth: the paper's 'SRGAN-MSE' variant, works offline",
+}
 
 def register(commands, train_commands) -> None:
     # ---- train srresnet ----------------------------------------------------
@@ -63,6 +73,9 @@ def register(commands, train_commands) -> None:
                      help="content loss (paper: vgg54; needs the VGG19 download)")
     gan.add_argument("--adversarial-weight", type=float, default=1e-3, help="weight of the adversarial term (paper: 1e-3)")
     gan.add_argument("--d-channels", type=int, default=64, help="discriminator base channels (paper: 64)")
+    gan.add_argument("--average-decay", type=float, default=0.0,
+                     help="keep an exponential moving average of the generator's weights with this decay "
+                          "(e.g. 0.99) and save the average as the model (0: save the last weights)")
     gan.set_defaults(func=run_train_srgan)
     # ---- upscale -----------------------------------------------------------
     upscale = commands.add_parser("upscale", help="upscale an image file with a super-resolution model")
@@ -131,9 +144,13 @@ def _training_images(args) -> Mapping[str, torch.Tensor]:
     return photo_set(args.photos)
 
 
-def _write_model_and_card(model, args, card: dict, trainer, device) -> None:
+def _write_model_and_card(model, args, card: dict, trainer, device, *, niqe: bool = False,
+                          reference: tuple[str, torch.nn.Module] | None = None) -> None:
     """Score the held-out photographs (unless ``--no-eval``), then write the model file and its card.
 
+    ``niqe=True`` adds NIQE (the perception axis) to every score; ``reference``
+    ``(name, model)`` is scored on the same photos beside the model (for SRGAN:
+    the SRResNet it started from), so the card shows both sides of the trade-off.
     Under ``torchrun`` only rank 0 does this (every rank holds the same weights).
     """
     if not distributed.is_main_process():
@@ -146,17 +163,24 @@ def _write_model_and_card(model, args, card: dict, trainer, device) -> None:
     })
     if not args.no_eval:
         print("scoring the held-out bundled photographs (imgsynth-edu evaluate-sr --photos test) ...", file=sys.stderr)
-        result = evaluate_sr(model, photo_set("test"), args.scale, device=device)
+        photos = photo_set("test")
+        result = evaluate_sr(model, photos, args.scale, device=device, niqe=niqe)
         card["scores"] = {
             "held_out_photos": {
                 "protocol": f"x{args.scale}, MATLAB-like bicubic input rounded to 8 bit; Y (BT.601) and RGB, "
-                            f"border of {args.scale} px cropped",
+                            f"border of {args.scale} px cropped" + ("; NIQE (lower is better) on the same crop" if niqe else ""),
                 "images": [row["name"] for row in result["images"]],
                 "bicubic": result["bicubic"],
                 "model": result["model"],
                 "gain_psnr_y_db": result["model"]["psnr_y"] - result["bicubic"]["psnr_y"],
             }
         }
+        if reference is not None:
+            name, reference_model = reference
+            scores = evaluate_sr(reference_model, photos, args.scale, device=device, niqe=niqe, baseline=False)["model"]
+            card["scores"]["held_out_photos"]["reference"] = {"name": name, **scores}
+            card["scores"]["held_out_photos"]["per_image"] = [
+                {"name": row["name"], "bicubic": row["bicubic"], "model": row["model"]} for row in result["images"]]
         print(json.dumps(card["scores"], indent=1), file=sys.stderr)
     card_path = cards.save_model_and_card(model, args.out, card)
     print(f"wrote {args.out} and {card_path}", file=sys.stderr)
@@ -225,28 +249,38 @@ def run_train_srgan(args) -> int:
         raise ValueError(f"--scale {args.scale} does not match the initial SRResNet (×{init_card.get('arguments', {}).get('scale')})")
     content = {"l1": lambda: l1_loss, "mse": lambda: mse_loss,
                "vgg54": lambda: VGGPerceptualLoss("relu5_4"), "vgg22": lambda: VGGPerceptualLoss("relu2_2")}[args.content]()
+    initial = copy.deepcopy(generator).eval()  # scored beside the result on the card
+    torch.manual_seed(args.seed)  # --seed fixes the discriminator's initial weights too
     discriminator = SRGANDiscriminator(base_channels=args.d_channels)
     dataset = PairedPatchDataset(_training_images(args), args.scale, args.patch_size, seed=args.seed)
     trainer = SRGANTrainer(
         generator.train(), discriminator, dataset, content_loss=content, adversarial_weight=args.adversarial_weight,
-        device=device, batch_size=args.batch_size, lr=args.lr, seed=args.seed, checkpoint_path=_state_path(args),
-        checkpoint_every=args.checkpoint_every, progress=not args.quiet, workers=args.workers,
+        average_decay=args.average_decay, device=device, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+        checkpoint_path=_state_path(args), checkpoint_every=args.checkpoint_every, progress=not args.quiet,
+        workers=args.workers,
     )
     trainer.fit(args.steps, resume=_resume_from(args))
+    result = trainer.average if trainer.average is not None else generator
+    averaged = (f"; the saved weights are the exponential moving average (decay {args.average_decay:g}) of the "
+                f"generator's weights over the run" if trainer.average is not None else "")
     card = {
         "name": Path(args.out).stem,
         "description": (f"SRGAN ×{args.scale} (Ledig et al. 2017): the generator of {init_card.get('name')!r} fine-tuned "
-                        f"with {args.content} content + {args.adversarial_weight:g} × adversarial loss"),
+                        f"with {args.content} content + {args.adversarial_weight:g} × adversarial loss{averaged}"),
         "architecture": init_card["architecture"],
         "arguments": init_card["arguments"],
         "data": f"as {init_card.get('name')!r}: " + str(init_card.get("data", "")),
         "initialised_from": init_card.get("name"),
+        "content_loss": CONTENT_NOTES[args.content],
         "training": {"batch_size": args.batch_size, "patch_size": args.patch_size, "lr": args.lr,
-                     "content": args.content, "adversarial_weight": args.adversarial_weight, "seed": args.seed},
+                     "content": args.content, "adversarial_weight": args.adversarial_weight,
+                     "d_channels": args.d_channels, "optimizer": "Adam(0.9, 0.999) for both networks",
+                     "average_decay": args.average_decay, "seed": args.seed},
         "command": cards.reproduce_command(args, [*_COMMON_OPTIONS, "init-pretrained", "init-checkpoint", "content",
-                                            "adversarial-weight", "d-channels"]),
+                                            "adversarial-weight", "d-channels", "average-decay"]),
     }
-    _write_model_and_card(generator.eval(), args, card, trainer, device)
+    _write_model_and_card(result.eval(), args, card, trainer, device, niqe=True,
+                          reference=(init_card.get("name", "initial SRResNet"), initial))
     return 0
 
 

@@ -396,13 +396,13 @@ def check_larger_gradient(choice: str) -> str:
 # ----------------------------------------------------------------------------
 EXERCISES = judge.lesson_exercises("lesson01",
     judge.Exercise(name="generator_loss", title="The non-saturating generator loss, on logits", text=r"""
-Our discriminators return a **logit** $d$ per sample, with $D = \sigma(d)$. Write
+Our discriminators return a **logit** $\ell$ per sample, with $D = \operatorname{sigmoid}(\ell)$. Write
 `generator_loss(fake_logits)`: the non-saturating loss $-\frac1N\sum_i \log D(G(z_i))$ as one number,
-exact for any logit (the check tries $d = -200$, where $D$ is certain the sample is fake).
+exact for any logit (the check tries $\ell = -200$, where $D$ is certain the sample is fake).
 """,
         hint=r"""
-$-\log\sigma(d) = \operatorname{softplus}(-d)$: `F.softplus(-fake_logits).mean()`. Computing
-`torch.log(torch.sigmoid(d))` underflows to $\log 0$ for very negative $d$.
+$-\log\operatorname{sigmoid}(\ell) = \operatorname{softplus}(-\ell)$: `F.softplus(-fake_logits).mean()`. Computing
+`torch.log(torch.sigmoid(d))` underflows to $\log 0$ for very negative $\ell$.
 """,
         stub=judge.function_stub("generator_loss(fake_logits)",
                                  "-mean log D(G(z)) from the discriminator's logits on a fake batch.",
@@ -450,7 +450,7 @@ In section 3, which generator loss gives the larger gradient (with respect to th
 $D(G(z)) = 0.9$: `"saturating"` or `"non-saturating"`? Why does that not matter in practice?
 """,
         hint=r"""
-$\partial_d \log(1 - \sigma(d)) = -\sigma(d)$ and $\partial_d\,[-\log\sigma(d)] = \sigma(d) - 1$.
+$\partial_\ell \log(1 - \operatorname{sigmoid}(\ell)) = -\operatorname{sigmoid}(\ell)$ and $\partial_\ell\,[-\log\operatorname{sigmoid}(\ell)] = \operatorname{sigmoid}(\ell) - 1$.
 """,
         stub='larger_gradient = None  # "saturating" or "non-saturating"',
         solution=r"""
@@ -458,8 +458,8 @@ $\partial_d \log(1 - \sigma(d)) = -\sigma(d)$ and $\partial_d\,[-\log\sigma(d)] 
 larger_gradient = "saturating"
 ```
 
-$|\partial L/\partial d| = \sigma(d) = 0.9$ against
-$1 - \sigma(d) = 0.1$. It does not matter, because at $D(G(z)) = 0.9$ the generator already fools
+$|\partial L/\partial \ell| = \operatorname{sigmoid}(\ell) = 0.9$ against
+$1 - \operatorname{sigmoid}(\ell) = 0.1$. It does not matter, because at $D(G(z)) = 0.9$ the generator already fools
 the discriminator; what matters is the other end, $D(G(z)) \approx 0$ early in training, where
 the saturating loss's gradient vanishes and the non-saturating one's does not.
 """,

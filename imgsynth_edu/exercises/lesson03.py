@@ -217,14 +217,14 @@ def check_l1_l2_minimisers(values: tuple[float, float]) -> str:
 EXERCISES = judge.lesson_exercises("lesson03",
     judge.Exercise(name="conditional_input", title="The label, as the generator reads it", text=r"""
 `ConditionalDCGANGenerator` looks each label up in a learned table (`nn.Embedding`) and places the
-result beside the noise: its DCGAN body reads $[z\,;\,e(y)]$. Write `conditional_input(z, labels, embedding)`
+result beside the noise: its DCGAN body reads $[z\,;\,e_c]$ for the label $c$. Write `conditional_input(z, labels, embedding)`
 for `z` of shape `(N, Z)` and `N` labels; return the `(N, Z + E)` code.
 """,
         hint="""
 `embedding(labels)` has shape `(N, E)`; `torch.cat([...], dim=1)` puts the two side by side (z first).
 """,
         stub=judge.function_stub("conditional_input(z, labels, embedding)",
-                                 "The code [z ; e(y)] of shape (N, Z + E) that the generator's body reads.",
+                                 "The code [z ; e_c] of shape (N, Z + E) that the generator's body reads.",
                                  imports=("import torch",)),
         solution=solutions.conditional_input,
     ),
@@ -232,7 +232,7 @@ for `z` of shape `(N, Z)` and `N` labels; return the `(N, Z + E)` code.
 Given the features $\phi(x)$ of a batch (shape `(N, F)`), write
 `projection_logit(phi, labels, psi, class_embedding)` that returns Miyato & Koyama's (2018, eq. 3)
 
-$$f(x, y) = \psi(\phi(x)) + e(y)^\top\phi(x),$$
+$$\ell(x, c) = \psi(\phi(x)) + e_c^\top\phi(x),$$
 
 one logit per image: `psi` is an `nn.Linear(F, 1)`, `class_embedding` an `nn.Embedding(10, F)`.
 """,
@@ -241,7 +241,7 @@ one logit per image: `psi` is an `nn.Linear(F, 1)`, `class_embedding` an `nn.Emb
 The inner product of each row: `(class_embedding(labels) * phi).sum(dim=1)`.
 """,
         stub=judge.function_stub("projection_logit(phi, labels, psi, class_embedding)",
-                                 "psi(phi(x)) + e(y)^T phi(x): one logit per image, shape (N,)."),
+                                 "psi(phi(x)) + e_c^T phi(x): one logit per image, shape (N,)."),
         solution=solutions.projection_logit,
     ),
     judge.Exercise(name="masked_l1", title="The L1 loss inside the hole", text=r"""
@@ -261,13 +261,13 @@ number of ones in the expanded mask. Dividing by every pixel would make a small 
     ),
     judge.Exercise(name="l1_l2_minimisers", title="Why L1 alone is blurry, and which blur", text=r"""
 A pixel in the hole is white (1) in 70 % of the plausible fills and black (0) in 30 %. A generator
-that cannot tell which one it faces outputs one constant $c$. Which $c$ minimises the L1 loss
-$\mathbb E|c - y|$, and which the L2 loss $\mathbb E(c - y)^2$? Set `l1_l2_minimisers = (l1_best, l2_best)`.
+that cannot tell which one it faces outputs one constant $v$. Which $v$ minimises the L1 loss
+$\mathbb E|v - x|$ over the plausible values $x$, and which the L2 loss $\mathbb E(v - x)^2$? Set `l1_l2_minimisers = (l1_best, l2_best)`.
 """,
         hint="""
 L1 is minimised by a **median** of the plausible values, L2 by their **mean**.
 """,
-        stub="l1_l2_minimisers = None  # (best c under L1, best c under L2)",
+        stub="l1_l2_minimisers = None  # (best v under L1, best v under L2)",
         solution=r"""
 ```python
 l1_l2_minimisers = (1.0, 0.7)

@@ -22,6 +22,7 @@ Lesson: ``04_measuring_quality.ipynb``.
 from .conditional import (
     conditional_accuracy,
     hole_psnr,
+    hole_sharpness,
     hole_ssim,
     per_class_scores,
     sample_per_class,
@@ -55,6 +56,7 @@ __all__ = [
     "fid_from_statistics",
     "frechet_distance",
     "hole_psnr",
+    "hole_sharpness",
     "hole_ssim",
     "kid",
     "ms_ssim",

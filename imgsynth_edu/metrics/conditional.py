@@ -155,6 +155,31 @@ def hole_psnr(pred: torch.Tensor, target: torch.Tensor, masks: torch.Tensor, dat
     return values if reduction == "none" else values.mean()
 
 
+def hole_sharpness(images: torch.Tensor, masks: torch.Tensor) -> float:
+    """Mean absolute difference between neighbouring pixels inside the hole: how crisp a fill is.
+
+    .. math::
+        S = \\frac{1}{2\\sum_p m_p} \\sum_p m_p \\big(|x_p - x_{p - e_1}| + |x_p - x_{p - e_2}|\\big)
+
+    where ``p`` runs over pixels that have a left and an upper neighbour, ``e_1`` and ``e_2`` are
+    one pixel up and one pixel left, and ``m`` is the mask (1 in the hole); the sums also run over
+    images and channels. It is the mean gradient magnitude (the anisotropic total variation per
+    pixel) of the hole: a blurred fill, whose strokes fade into grey, scores low; crisp
+    black-on-white strokes score high. It says nothing about *correctness* (noise scores high
+    too), so compare it with the real images' value and read it beside the hole PSNR.
+
+    Lesson: ``03_conditional_gan.ipynb``.
+    """
+    check_images(images, "images")
+    masks = check_masks(masks, images, "masks")
+    if masks[..., 1:, 1:].sum() == 0:
+        raise ValueError("masks must have at least one hole pixel away from the top row and left column")
+    step_x = (images[..., 1:, 1:] - images[..., 1:, :-1]).abs()  # (N, C, H-1, W-1): |x_p - x_{p - e_2}|
+    step_y = (images[..., 1:, 1:] - images[..., :-1, 1:]).abs()  # (N, C, H-1, W-1): |x_p - x_{p - e_1}|
+    inside = masks[..., 1:, 1:].expand_as(step_x)  # (N, C, H-1, W-1)
+    return float(((step_x + step_y) * inside).sum() / (2 * inside.sum()))
+
+
 def hole_box(mask: torch.Tensor, margin: int = 5) -> tuple[int, int, int, int]:
     """``(top, bottom, left, right)`` of the hole's bounding box, widened by ``margin`` (``1×H×W`` mask)."""
     rows = torch.nonzero(mask[0].any(dim=1)).flatten()

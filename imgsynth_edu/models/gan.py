@@ -241,9 +241,12 @@ class DCGANDiscriminator(nn.Module):
 
     ``spectral_norm=True`` replaces batch norm by spectral normalisation on every
     convolution (Miyato et al. 2018, "Spectral Normalization for GANs"):
-    ``W_SN = W / σ(W)``, with ``σ(W)`` the largest singular value of ``W``
-    estimated by one power iteration per step. Each layer is then 1-Lipschitz,
-    so D cannot grow arbitrarily sharp; ``dcgan-mnist`` is trained this way.
+    ``W_SN = W / σ_max(W)``, with ``σ_max(W)`` the largest singular value of ``W``
+    estimated by one power iteration per step. Each layer is then *roughly*
+    1-Lipschitz, so D cannot grow arbitrarily sharp; ``dcgan-mnist`` is trained
+    this way. Roughly: the estimate approaches ``σ_max`` from below, and for a
+    convolution ``W`` is the kernel reshaped to ``C_out × (C_in·k·k)``, whose norm
+    can be below the convolution's own Lipschitz constant (Tsuzuku et al. 2018).
     """
 
     def __init__(self, image_size: int = 64, channels: int = 3, width: int = 64, batch_norm: bool = True,

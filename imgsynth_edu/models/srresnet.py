@@ -39,6 +39,7 @@ Lesson: ``05_super_resolution.ipynb``.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
@@ -52,6 +53,8 @@ __all__ = [
     "SRGANDiscriminator",
     "SRResNet",
     "UpsampleStage",
+    "interpolate_networks",
+    "interpolate_state_dicts",
     "receptive_field_radius",
     "upsample_factors",
     "upscale_tiled",
@@ -302,3 +305,65 @@ def upscale_tiled(
                 output[:, :, top * scale : bottom * scale, left * scale : right * scale] = kept.to(output)
     output.clamp_(0.0, 1.0)  # in place: a copy would double the memory of a large result
     return output[0] if squeeze else output
+
+
+# ----------------------------------------------------------------------------
+# Network interpolation (ESRGAN)
+# ----------------------------------------------------------------------------
+def interpolate_state_dicts(
+    first: dict[str, torch.Tensor], second: dict[str, torch.Tensor], alpha: float
+) -> dict[str, torch.Tensor]:
+    """Blend two state dicts of the same architecture, weight by weight: ``(1 - α)·θ₁ + α·θ₂``.
+
+    .. math::
+        \\theta^{\\mathrm{interp}} = (1 - \\alpha)\\,\\theta^{\\mathrm{PSNR}} + \\alpha\\,\\theta^{\\mathrm{GAN}}
+
+    (Wang et al. 2018, ESRGAN, Sec. 3.4, "network interpolation"): with ``first``
+    a network trained for PSNR and ``second`` the same network fine-tuned
+    adversarially *from it*, ``α`` moves the result continuously from one end
+    of the perception-distortion trade-off to the other, with no retraining.
+    It works because the fine-tuned weights stay close to their starting point;
+    blending two independently trained networks gives nonsense.
+
+    Every floating-point tensor is blended; integer buffers (such as BatchNorm's
+    ``num_batches_tracked``) are copied from ``first``. ``alpha`` must lie in
+    ``[0, 1]``; the tensors of ``first`` and ``second`` must match in names and shapes.
+
+    Lesson: ``05_super_resolution.ipynb`` (the network-interpolation widget).
+    """
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0.0 <= float(alpha) <= 1.0:
+        raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
+    if set(first) != set(second):
+        only = sorted(set(first) ^ set(second))
+        raise ValueError(f"first and second must hold the same tensors; these are in only one of them: {only[:5]}")
+    alpha = float(alpha)
+    blended = {}
+    for name, tensor in first.items():
+        other = second[name]
+        if tensor.shape != other.shape:
+            raise ValueError(f"{name!r} has shape {tuple(tensor.shape)} in first but {tuple(other.shape)} in second")
+        if tensor.is_floating_point():
+            blended[name] = (1.0 - alpha) * tensor + alpha * other.to(tensor)  # same shape as tensor
+        else:
+            blended[name] = tensor.clone()
+    return blended
+
+
+def interpolate_networks(first: nn.Module, second: nn.Module, alpha: float) -> nn.Module:
+    """A new network whose weights are ``(1 - α)·θ_first + α·θ_second`` (ESRGAN's network interpolation).
+
+    ``first`` and ``second`` must be the same architecture (say ``srresnet-x4``
+    and ``srgan-x4``, fine-tuned from it). Neither is changed; the result is a
+    copy of ``first`` in ``eval()`` mode with the blended weights
+    (:func:`interpolate_state_dicts`).
+
+    Lesson: ``05_super_resolution.ipynb``.
+    """
+    if not isinstance(first, nn.Module) or not isinstance(second, nn.Module):
+        raise TypeError(f"first and second must be torch.nn.Module, got {type(first).__name__}, {type(second).__name__}")
+    if type(first) is not type(second):
+        raise ValueError(f"first and second must be the same architecture, got {type(first).__name__} "
+                         f"and {type(second).__name__}")
+    blended = copy.deepcopy(first)
+    blended.load_state_dict(interpolate_state_dicts(first.state_dict(), second.state_dict(), alpha))
+    return blended.eval()

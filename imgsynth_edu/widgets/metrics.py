@@ -40,7 +40,7 @@ import torch
 from .._checks import check_choice
 from ..data import degrade, load_photo, photo_names
 from ..metrics import ms_ssim, psnr, ssim
-from ..viz import image_to_png, to_numpy_image
+from ..viz import identical_at_8_bits, image_to_png, psnr_text, to_numpy_image
 from .common import working_copy
 
 #: The controls' (label, minimum, maximum, step, neutral value), in the order they are applied.
@@ -67,18 +67,22 @@ def check_settings(settings: dict) -> dict:
 
 
 def scores(degraded: torch.Tensor, original: torch.Tensor) -> dict[str, float]:
-    """PSNR (dB), SSIM and MS-SSIM of ``degraded`` against ``original`` (MS-SSIM needs ≥ 161 px)."""
+    """PSNR (dB), SSIM and MS-SSIM of ``degraded`` against ``original`` (MS-SSIM needs ≥ 161 px).
+
+    ``"identical"`` says whether no 8-bit pixel changed (:func:`~imgsynth_edu.viz.identical_at_8_bits`).
+    """
     return {
         "psnr": float(psnr(degraded, original)),
         "ssim": float(ssim(degraded, original)),
         "ms_ssim": float(ms_ssim(degraded, original)),
+        "identical": identical_at_8_bits(degraded, original),
     }
 
 
 def format_scores(values: dict[str, float]) -> str:
-    """``PSNR 27.31 dB | SSIM 0.8123 | MS-SSIM 0.9512`` (``∞`` for identical images)."""
-    psnr_text = "∞" if math.isinf(values["psnr"]) else f"{values['psnr']:.2f} dB"
-    return f"PSNR {psnr_text} | SSIM {values['ssim']:.4f} | MS-SSIM {values['ms_ssim']:.4f}"
+    """``PSNR 27.31 dB | SSIM 0.8123 | MS-SSIM 0.9512``; ``PSNR ∞ (identical)`` when no 8-bit pixel changed."""
+    text = psnr_text(values["psnr"], values.get("identical", False))
+    return f"PSNR {text} | SSIM {values['ssim']:.4f} | MS-SSIM {values['ms_ssim']:.4f}"
 
 
 class QualityPlayground:
@@ -175,9 +179,9 @@ class QualityPlayground:
         for ax, (title, settings) in zip(axes.flat, examples):
             result = self.render(photo, **settings)
             values = result["scores"]
-            psnr_text = "∞" if math.isinf(values["psnr"]) else f"{values['psnr']:.1f} dB"
+            score_text = psnr_text(values["psnr"], values["identical"], decimals=1)
             ax.imshow(to_numpy_image(result["degraded"]), interpolation="nearest")
-            ax.set_title(f"{title}\nPSNR {psnr_text}  SSIM {values['ssim']:.3f}\nMS-SSIM {values['ms_ssim']:.3f}",
+            ax.set_title(f"{title}\nPSNR {score_text}  SSIM {values['ssim']:.3f}\nMS-SSIM {values['ms_ssim']:.3f}",
                          fontsize=9)
         for ax in axes.flat:
             ax.set_xticks([])

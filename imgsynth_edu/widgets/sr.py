@@ -29,13 +29,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import ipywidgets as widgets
+import matplotlib.pyplot as plt
 import torch
 
 from .._checks import check_images
 from ..data.degradations import bicubic_downscale, bicubic_upscale, crop_to_multiple
 from ..metrics import psnr, ssim
-from ..models.srresnet import upscale_tiled
-from ..viz import compare, image_to_png
+from ..models.srresnet import interpolate_networks, upscale_tiled
+from ..viz import compare, figure_to_png, image_to_png, to_numpy_image
 
 GROUND_TRUTH = "ground truth"
 _MIN_ZOOM = 16  # SSIM's 11-pixel window must fit
@@ -228,3 +229,187 @@ class SRComparison:
         captions = {name: f"zoom: {s['psnr']:.2f} dB / SSIM {s['ssim']:.3f}" for name, s in scores.items()}
         return compare(images, captions, zoom=(top, left, zoom, zoom), size=size,
                        suptitle="Region scores on Y vs ground truth (higher = closer in pixels, not = sharper)")
+
+
+# ----------------------------------------------------------------------------
+# Network interpolation: a slider between SRResNet and SRGAN
+# ----------------------------------------------------------------------------
+def plot_perception_distortion(curve, references=None, current=None, ax=None):
+    """The perception-distortion plane (Blau & Michaeli 2018): Y-PSNR across, NIQE up, both measured.
+
+    ``curve`` is a sequence of ``{"alpha", "psnr_y", "niqe"}`` (network
+    interpolation from SRResNet, ``α = 0``, to SRGAN, ``α = 1``), drawn as a
+    line with its ends labelled; ``references`` maps other methods (bicubic,
+    say) to ``{"psnr_y", "niqe"}`` points; ``current`` is the ``α`` to mark.
+    Distortion improves to the right (higher PSNR), perception improves
+    downwards (lower NIQE): the best corner is bottom right, and the trade-off
+    is that no method reaches it. Returns the axes.
+
+    Lesson: ``05_super_resolution.ipynb``.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.6, 3.8))
+    psnrs = [point["psnr_y"] for point in curve]
+    niqes = [point["niqe"] for point in curve]
+    ax.plot(psnrs, niqes, "-o", color="C0", ms=4, label="SRResNet → SRGAN (α)")
+    ax.annotate("SRResNet (α = 0)", (psnrs[0], niqes[0]), textcoords="offset points", xytext=(-10, 8),
+                fontsize=8, ha="right")
+    ax.annotate("SRGAN (α = 1)", (psnrs[-1], niqes[-1]), textcoords="offset points", xytext=(6, -12), fontsize=8)
+    for index, (name, point) in enumerate((references or {}).items()):
+        ax.plot(point["psnr_y"], point["niqe"], "s", color=f"C{index + 2}", ms=7, label=name)
+    if current is not None:
+        point = min(curve, key=lambda p: abs(p["alpha"] - current))
+        ax.plot(point["psnr_y"], point["niqe"], "*", color="C3", ms=16, label=f"α = {point['alpha']:.2f}", zorder=5)
+    ax.set_xlabel("distortion: Y-PSNR (dB), better →")
+    ax.set_ylabel("perception: NIQE, better ↓")
+    ax.set_title("perception-distortion plane (held-out photos)", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+    return ax
+
+
+class NetworkInterpolation:
+    """A slider ``α`` that blends SRResNet into SRGAN (ESRGAN's network interpolation), picture and plane.
+
+    .. math::
+        \\theta(\\alpha) = (1 - \\alpha)\\,\\theta_{\\mathrm{SRResNet}} + \\alpha\\,\\theta_{\\mathrm{SRGAN}}
+
+    (Wang et al. 2018, ESRGAN, Sec. 3.4; :func:`~imgsynth_edu.models.srresnet.interpolate_networks`).
+    Moving the slider restores ``ground_truth``'s bicubic downscale with the
+    blended network and shows the result next to the truth, and moves the
+    marked point along the *measured* curve in the perception-distortion plane.
+
+    Args:
+        psnr_model: the network trained for PSNR (``srresnet-x4``).
+        gan_model: the same architecture fine-tuned adversarially from it (``srgan-x4``).
+        ground_truth: the picture to show, ``C×H×W`` (or ``1×C×H×W``) in ``[0, 1]``.
+        scale: the models' scale factor.
+        curve: the measured points, ``[{"alpha", "psnr_y", "niqe"}, ...]`` at
+            evenly spaced ``α`` from 0 to 1 (the slider steps between them), as
+            :func:`imgsynth_edu.evaluation.perception_distortion_curve` returns.
+        references: other methods' points ``{name: {"psnr_y", "niqe"}}`` (bicubic).
+        alpha: the initial ``α`` (one of the curve's).
+        zoom: each pixel of the pictures is shown ``zoom × zoom`` times.
+
+    ``widget.widget`` is the container to ``display``; ``widget.controls["alpha"]``
+    the slider; ``widget.images["picture"]`` and ``widget.images["plane"]`` the
+    two ``ipywidgets.Image`` s; ``widget.caption`` the ``HTML`` line with the
+    point's scores. :meth:`static_figure` draws the same for the book.
+
+    Lesson: ``05_super_resolution.ipynb``.
+    """
+
+    def __init__(self, psnr_model: torch.nn.Module, gan_model: torch.nn.Module, ground_truth: torch.Tensor,
+                 scale: int, curve, *, references: Mapping[str, Mapping[str, float]] | None = None,
+                 alpha: float = 0.0, zoom: int = 2):
+
+        self.truth = crop_to_multiple(_as_batch(ground_truth, "ground_truth"), scale)  # 1×C×H×W
+        self.low_res = bicubic_downscale(self.truth, scale)  # 1×C×(H/s)×(W/s)
+        self.scale = scale
+        self.curve = self._check_curve(curve)
+        self.alphas = [point["alpha"] for point in self.curve]
+        self.references = dict(references or {})
+        self.psnr_model, self.gan_model = psnr_model.eval(), gan_model.eval()
+        if isinstance(zoom, bool) or not isinstance(zoom, int) or zoom < 1:
+            raise ValueError(f"zoom must be a positive int, got {zoom!r}")
+        self.zoom = zoom
+        self._pictures: dict[float, torch.Tensor] = {}
+        step = self.alphas[1] - self.alphas[0]
+        self.controls = {"alpha": widgets.FloatSlider(
+            value=self._nearest(alpha), min=0.0, max=1.0, step=round(step, 6), readout_format=".2f",
+            description="α (SRResNet → SRGAN)", continuous_update=False, style={"description_width": "initial"},
+            layout=widgets.Layout(width="420px"))}
+        self.images = {"picture": widgets.Image(format="png"), "plane": widgets.Image(format="png")}
+        self.caption = widgets.HTML()
+        self.controls["alpha"].observe(self._on_change, names="value")
+        self.widget = widgets.VBox([
+            self.controls["alpha"],
+            widgets.HBox([self.images["picture"], self.images["plane"]]),
+            self.caption,
+        ])
+        self.update()
+
+    @staticmethod
+    def _check_curve(curve) -> list[dict]:
+        points = sorted((dict(point) for point in curve), key=lambda point: point["alpha"])
+        if len(points) < 2:
+            raise ValueError("curve must hold at least two measured points (α = 0 and α = 1)")
+        for point in points:
+            missing = {"alpha", "psnr_y", "niqe"} - set(point)
+            if missing:
+                raise ValueError(f"every point of curve needs 'alpha', 'psnr_y' and 'niqe'; one lacks {sorted(missing)}")
+        alphas = [point["alpha"] for point in points]
+        if abs(alphas[0]) > 1e-9 or abs(alphas[-1] - 1) > 1e-9:
+            raise ValueError(f"curve must run from α = 0 to α = 1, got {alphas[0]} to {alphas[-1]}")
+        steps = [b - a for a, b in zip(alphas, alphas[1:])]
+        if max(steps) - min(steps) > 1e-6:
+            raise ValueError(f"curve's α must be evenly spaced (the slider steps between them), got {alphas}")
+        return points
+
+    def _nearest(self, alpha: float) -> float:
+        return min(self.alphas, key=lambda value: abs(value - alpha))
+
+    # -- what is shown -------------------------------------------------------------
+    def point(self, alpha: float | None = None) -> dict:
+        """The measured ``{"alpha", "psnr_y", "niqe"}`` nearest to ``alpha`` (default: the slider's)."""
+        alpha = self.controls["alpha"].value if alpha is None else alpha
+        nearest = self._nearest(alpha)
+        return next(point for point in self.curve if point["alpha"] == nearest)
+
+    def picture(self, alpha: float) -> torch.Tensor:
+        """The blended network's restoration of the picture, ``1×C×H×W`` in ``[0, 1]`` (cached per α)."""
+
+        alpha = self._nearest(alpha)
+        if alpha not in self._pictures:
+            blended = interpolate_networks(self.psnr_model, self.gan_model, alpha)
+            self._pictures[alpha] = upscale_tiled(blended, self.low_res, self.scale, tile=128).cpu()
+        return self._pictures[alpha]
+
+    def caption_text(self, alpha: float | None = None) -> str:
+        point = self.point(alpha)
+        return (f"α = {point['alpha']:.2f}: Y-PSNR {point['psnr_y']:.2f} dB, NIQE {point['niqe']:.2f} "
+                f"(measured on the held-out photos; lower NIQE = more natural statistics)")
+
+    def _side_by_side(self, alpha: float) -> torch.Tensor:
+        gap = torch.ones(*self.truth.shape[:3], 4)  # a white 4-pixel gap, 1×C×H×4
+        both = torch.cat([self.picture(alpha), gap, self.truth], dim=-1)  # 1×C×H×(2W+4)
+        return both.repeat_interleave(self.zoom, dim=-2).repeat_interleave(self.zoom, dim=-1)
+
+    def update(self) -> None:
+        """Redraw the picture, the plane and the caption for the slider's α."""
+        alpha = self._nearest(self.controls["alpha"].value)
+        self.images["picture"].value = image_to_png(self._side_by_side(alpha))
+        figure, ax = plt.subplots(figsize=(4.6, 3.8))
+        plot_perception_distortion(self.curve, self.references, current=alpha, ax=ax)
+        figure.tight_layout()
+        self.images["plane"].value = figure_to_png(figure)
+        self.caption.value = f"restored (left) and ground truth (right) | {self.caption_text(alpha)}"
+
+    def _on_change(self, change) -> None:
+        self.update()
+
+    def static_figure(self, alphas=(0.0, 0.5, 1.0), size: float = 2.6):
+        """The picture at a few ``α`` next to bicubic and the truth, and the plane with every point (a figure)."""
+
+        panels = {"bicubic": bicubic_upscale(self.low_res, self.scale)}
+        for alpha in alphas:
+            point = self.point(alpha)
+            panels[f"α = {point['alpha']:.2f}\n{point['psnr_y']:.2f} dB, NIQE {point['niqe']:.2f}"] = \
+                self.picture(point["alpha"])
+        panels["ground truth"] = self.truth
+        figure = plt.figure(figsize=(size * (len(panels) + 1.8), size * 1.25))
+        grid = figure.add_gridspec(1, len(panels) + 2)
+        for index, (title, image) in enumerate(panels.items()):
+            ax = figure.add_subplot(grid[0, index])
+            ax.imshow(to_numpy_image(image[0]), interpolation="nearest")
+            ax.set_title(title, fontsize=8)
+            ax.axis("off")
+        plane = figure.add_subplot(grid[0, len(panels):])
+        plot_perception_distortion(self.curve, self.references, ax=plane)
+        for alpha in alphas:
+            point = self.point(alpha)
+            plane.annotate(f"{point['alpha']:.2f}", (point["psnr_y"], point["niqe"]), textcoords="offset points",
+                           xytext=(4, 4), fontsize=7)
+        figure.suptitle("Network interpolation θ = (1 − α)·θ_SRResNet + α·θ_SRGAN", fontsize=10)
+        figure.tight_layout()
+        return figure

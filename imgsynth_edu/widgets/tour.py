@@ -33,7 +33,6 @@ Lesson: ``00_tour.ipynb``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -44,7 +43,7 @@ import torch
 from .._checks import check_choice
 from ..data import degrade, load_photo, photo_names
 from ..metrics import psnr
-from ..viz import image_to_png, to_numpy_image
+from ..viz import identical_at_8_bits, image_to_png, psnr_text, to_numpy_image
 from .common import working_copy
 
 
@@ -213,9 +212,9 @@ class DegradationExplorer:
         original = self.photo(photo)
         degraded = apply_degradation(original, degradation, strength, seed)
         score = _psnr(original, degraded)
-        psnr_text = "∞ (identical)" if math.isinf(score) else f"{score:.2f} dB"
+        score_text = psnr_text(score, identical_at_8_bits(degraded, original))
         spec = DEGRADATIONS[degradation]
-        caption = f"{photo}: {describe(degradation, strength, seed if spec.random else None)} | PSNR {psnr_text}"
+        caption = f"{photo}: {describe(degradation, strength, seed if spec.random else None)} | PSNR {score_text}"
         return {"original": original, "degraded": degraded, "psnr": score, "caption": caption}
 
     # -- the widget --------------------------------------------------------------------------
@@ -279,9 +278,9 @@ class DegradationExplorer:
                 axes[row, col].imshow(to_numpy_image(result["degraded"]), cmap="gray", vmin=0, vmax=1,
                                       interpolation="nearest")
                 spec = DEGRADATIONS[name]
-                psnr_text = "∞" if math.isinf(result["psnr"]) else f"{result['psnr']:.1f} dB"
+                score_text = psnr_text(result["psnr"], identical_at_8_bits(result["degraded"], result["original"]), 1)
                 axes[row, col].set_title(
-                    f"{spec.parameter} = {format(strength, spec.readout_format)}{spec.unit}\nPSNR {psnr_text}",
+                    f"{spec.parameter} = {format(strength, spec.readout_format)}{spec.unit}\nPSNR {score_text}",
                     fontsize=8,
                 )
             for ax in axes[row]:

@@ -19,9 +19,7 @@
 #    sample sizes; use KID when samples are few;
 # 5. separate fidelity from diversity with precision and recall.
 #
-# Time: quick mode (what the tests and the book run) took about 15 s on a 2-core CPU, measured
-# by nbval. The full run's time has not been measured yet (no GPU was available when this
-# lesson was written); expect longer, and see the pretrained models' cards for full trainings.
+# Time: {{LESSON_TIME}}
 
 # %%
 # Setup: on Colab, install the course package (Colab's torch, numpy and ipywidgets are kept).
@@ -151,8 +149,9 @@ plt.show()
 # Three classic cases, each with a degraded copy at (almost) **the same PSNR**:
 #
 # * **blur vs noise vs JPEG at equal PSNR.** SSIM ranks them very differently, and so do you.
-# * **a one-pixel shift** looks identical to the eye and scores terribly on both metrics: they
-#   compare pixel to pixel, they have no notion of "the same picture, moved".
+# * **a one-pixel shift** looks identical to the eye, yet PSNR scores it below everything else and
+#   SSIM below the blur: both compare pixel to pixel, they have no notion of "the same picture,
+#   moved".
 # * **a brightness change** barely bothers the eye, yet costs PSNR a lot; SSIM, whose
 #   structure term ignores a change of mean, forgives it.
 #
@@ -177,9 +176,10 @@ cases = [("blur σ = 1.5", {"blur": 1.5}), (f"noise σ = {low:.3f}", {"noise": l
          (f"JPEG quality {quality}", {"jpeg": quality}), (f"brightness +{brightness:.2f}", {"brightness": float(brightness)}),
          ("shift 1 px", {"shift": 1})]
 figure, axes = plt.subplots(1, len(cases), figsize=(3.0 * len(cases), 3.6))
+equal_psnr = {}  # case title -> its scores
 for ax, (title, settings) in zip(axes, cases):
     degraded = degrade(photo, **settings)
-    values = scores(degraded, photo)
+    values = equal_psnr[title] = scores(degraded, photo)
     ax.imshow(degraded[0].permute(1, 2, 0).numpy())
     ax.set_title(f"{title}\nPSNR {values['psnr']:.1f} dB\nSSIM {values['ssim']:.3f}", fontsize=9)
     ax.axis("off")
@@ -192,9 +192,33 @@ plt.show()
 # noisy copy the lowest (noise destroys local structure). But SSIM also rates the blurred copy
 # above the blocky JPEG copy, and whether blur or grain looks worse is a matter of taste: no
 # single number matches every eye. The shifted copy looks exactly like the original, yet it has
-# the lowest PSNR of all and an SSIM below the blurred copy's: both are *full-reference,
+# the lowest PSNR of all and an SSIM below the blurred copy's. SSIM is kinder to it than PSNR
+# (it still rates it above the JPEG copy, because a shift keeps every local structure, only one
+# pixel off), but neither metric knows that nothing was lost: both are *full-reference,
 # pixel-aligned* metrics with no notion of "the same picture, moved".
 # Lesson 05 returns to this: a network trained for PSNR makes blurry pictures.
+#
+# Each sentence above is a claim about this run; the next cell checks them on the numbers just
+# measured (it stops the notebook if one does not hold).
+
+# %%
+four = [title for title, _ in cases[:4]]  # blur, noise, JPEG, brightness: matched in PSNR
+psnrs = {title: equal_psnr[title]["psnr"] for title in equal_psnr}
+ssims = {title: equal_psnr[title]["ssim"] for title in equal_psnr}
+blur_title, noise_title, jpeg_title, bright_title, shift_title = (title for title, _ in cases)
+spread = max(psnrs[t] for t in four) - min(psnrs[t] for t in four)
+ise.claim("PSNR calls the four left images equally good (within 0.5 dB)", spread < 0.5,
+          measured=", ".join(f"{t}: {psnrs[t]:.2f} dB" for t in four))
+ise.claim("SSIM rates the brighter copy the highest of the four and the noisy copy the lowest",
+          max(four, key=ssims.get) == bright_title and min(four, key=ssims.get) == noise_title,
+          measured=", ".join(f"{t}: {ssims[t]:.3f}" for t in four))
+ise.claim("SSIM rates the blurred copy above the JPEG copy", ssims[blur_title] > ssims[jpeg_title],
+          measured=f"{ssims[blur_title]:.3f} vs {ssims[jpeg_title]:.3f}")
+ise.claim("the one-pixel shift has the lowest PSNR of all five", psnrs[shift_title] < min(psnrs[t] for t in four),
+          measured=f"{psnrs[shift_title]:.2f} dB vs at least {min(psnrs[t] for t in four):.2f} dB")
+ise.claim("the shift's SSIM is below the blurred copy's and above the JPEG copy's",
+          ssims[jpeg_title] < ssims[shift_title] < ssims[blur_title],
+          measured=f"JPEG {ssims[jpeg_title]:.3f} < shift {ssims[shift_title]:.3f} < blur {ssims[blur_title]:.3f}")
 
 # %% [markdown]
 # ## 6 · Same name, different number: conventions of other libraries
@@ -223,6 +247,16 @@ else:
     print(f"pytorch-msssim, default (255)     : {pytorch_msssim.ssim(unrelated, photo).item():.4f}   <- the trap")
     print(f"torchmetrics (border included)    : "
           f"{structural_similarity_index_measure(unrelated, photo, data_range=1.0).item():.4f}")
+    ours = metrics.ssim(unrelated, photo).item()
+    trap = pytorch_msssim.ssim(unrelated, photo).item()
+    same_convention = pytorch_msssim.ssim(unrelated, photo, data_range=1).item()
+    bordered = structural_similarity_index_measure(unrelated, photo, data_range=1.0).item()
+    ise.claim("with its default data_range=255, pytorch-msssim scores this unrelated pair above 0.99", trap > 0.99,
+              measured=f"{trap:.4f}, while the right data_range=1 gives {same_convention:.4f}")
+    ise.claim("with data_range=1, pytorch-msssim gives our number (to 1e-4)", abs(same_convention - ours) < 1e-4,
+              measured=f"{same_convention:.5f} vs {ours:.5f}")
+    ise.claim("torchmetrics, which averages the border too, gives another number", abs(bordered - ours) > 1e-3,
+              measured=f"{bordered:.4f} vs {ours:.4f}")
 
 # %% [markdown]
 # ## 7 · FID: the distance between two Gaussians
@@ -290,6 +324,8 @@ test_statistics = metrics.compute_statistics(test_images, classifier.features, b
 streamed = metrics.fid_from_statistics(real_statistics, test_statistics)
 all_at_once = metrics.fid(real_features, fake_features["real test digits"])
 print(f"{real_statistics}: FID streamed {streamed:.4f}, from all features at once {all_at_once:.4f}")
+ise.claim("streaming the statistics batch by batch gives the same FID", abs(streamed - all_at_once) < 1e-3,
+          measured=f"{streamed:.4f} vs {all_at_once:.4f}")
 
 # %%
 figure, axes = plt.subplots(1, len(fake_sets), figsize=(3.0 * len(fake_sets), 3.2))
@@ -300,10 +336,27 @@ for ax, (name, images) in zip(axes, fake_sets.items()):
 plt.show()
 
 # %% [markdown]
-# The real test digits are the best a generator could do here. Their FID is not 0: the sets are
-# finite (next section), and the classifier was trained on the train digits, so it represents
-# them a little more confidently than digits it has never seen.
-#
+# The real test digits are the best a generator could do here, and every damage costs FID. Their
+# FID is not 0, because the sets are finite (next section): 1,000 *train* digits held apart from
+# the other 3,000 score about the same FID against them as 1,000 test digits do, so the
+# classifier has no special fondness for the digits it was trained on; the non-zero FID is the
+# estimate's own error.
+
+# %%
+fids = {name: metrics.fid(real_features, features) for name, features in fake_features.items()}
+print("FID against the 4,000 train digits:", {name: round(value, 2) for name, value in fids.items()})
+damaged = [name for name in fids if name != "real test digits"]
+ise.claim("the real test digits have the lowest FID, above 0", 0 < fids["real test digits"] < min(fids[n] for n in damaged),
+          measured=f"{fids['real test digits']:.2f} vs at least {min(fids[n] for n in damaged):.2f} for the damaged sets")
+split = torch.randperm(len(real_features), generator=torch.Generator().manual_seed(0))
+reference, held_apart = real_features[split[:3000]], real_features[split[3000:]]  # (3000, 128), (1000, 128)
+fid_held_apart = metrics.fid(reference, held_apart)
+fid_test = metrics.fid(reference, fake_features["real test digits"])
+ise.claim("1,000 test digits and 1,000 held-apart train digits score about the same FID (within 20 %)",
+          abs(fid_test / fid_held_apart - 1) < 0.2,
+          measured=f"test {fid_test:.2f}, held-apart train {fid_held_apart:.2f}")
+
+# %% [markdown]
 # ## 8 · FID is biased: it depends on the number of samples
 #
 # Two sets drawn from **the same** distribution (two random halves of the train digits) have a
@@ -323,20 +376,49 @@ print("warning:", caught[0].message if caught else "(none)")
 
 # %%
 sizes = [50, 100, 200, 500, 1000, 2000] if quick else [25, 50, 100, 200, 500, 1000, 2000]
-repeats = 3 if quick else 10
-fid_curve = np.array([metrics.fid_bias_curve(half_a, half_b, sizes, generator=torch.Generator().manual_seed(seed))
-                      for seed in range(repeats)])  # (repeats, len(sizes))
-kid_curve = np.array([[metrics.kid(half_a, half_b, subset_size=size, num_subsets=1,
-                                   generator=torch.Generator().manual_seed(seed))[0]
-                       for size in sizes] for seed in range(repeats)])  # (repeats, len(sizes))
-figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+repeats = 10  # independent draws per size: the error bars are their standard deviation
+fid_curve, kid_curve = [], []
+for seed in range(repeats):  # each draw splits the 4,000 train digits into two new halves
+    split = torch.randperm(len(real_features), generator=torch.Generator().manual_seed(100 + seed))
+    first, second = real_features[split[:2000]], real_features[split[2000:]]  # (2000, 128) each
+    fid_curve.append(metrics.fid_bias_curve(first, second, sizes, generator=torch.Generator().manual_seed(seed)))
+    kid_curve.append([metrics.kid(first, second, subset_size=size, num_subsets=1,
+                                  generator=torch.Generator().manual_seed(seed))[0] for size in sizes])
+fid_curve, kid_curve = np.array(fid_curve), np.array(kid_curve)  # (repeats, len(sizes)) each
+figure, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
 left.errorbar(sizes, fid_curve.mean(0), yerr=fid_curve.std(0), marker="o")
-left.set(xscale="log", xlabel="samples N per set", ylabel="FID", title="FID, real vs real: biased, falls with N")
+left.set(xscale="log", xlabel="samples N per set", ylabel="FID",
+         title="FID, real vs real (true value 0):\nabove 0 at every N, falling as N grows")
 right.errorbar(sizes, kid_curve.mean(0), yerr=kid_curve.std(0), marker="o", color="C1")
 right.axhline(0, color="gray", lw=0.8)
-right.set(xscale="log", xlabel="samples N per set", ylabel="KID", title="KID, real vs real: unbiased, ≈ 0 at any N")
+right.set(xscale="log", xlabel="samples N per set", ylabel="KID",
+          title=f"KID, real vs real (true value 0): mean ± std of {repeats} draws,\n"
+                "scattered around 0, the scatter shrinking as N grows")
 plt.tight_layout()
 plt.show()
+
+# %% [markdown]
+# FID falls roughly like $a + b/N$ (Chong & Forsyth 2020 extrapolate it to $N = \infty$ that
+# way); KID's draws scatter around 0 at every $N$ (a single small-$N$ KID can be far from 0, in
+# either direction), and the scatter shrinks as $N$ grows. Checked on the curves just drawn:
+
+# %%
+fid_mean, kid_mean = fid_curve.mean(0), kid_curve.mean(0)  # (len(sizes),) each
+kid_standard_error = kid_curve.std(0, ddof=1) / np.sqrt(repeats)  # (len(sizes),)
+inverse_n = 1 / np.array(sizes)
+slope, intercept = np.polyfit(inverse_n, fid_mean, 1)  # FID ≈ intercept + slope / N
+fit_r2 = 1 - ((fid_mean - (intercept + slope * inverse_n)) ** 2).sum() / ((fid_mean - fid_mean.mean()) ** 2).sum()
+ise.claim("FID of real vs real is above 0 at every N and falls each time N grows",
+          bool((fid_curve > 0).all() and (np.diff(fid_mean) < 0).all()),
+          measured=", ".join(f"N={n}: {v:.1f}" for n, v in zip(sizes, fid_mean)))
+ise.claim("a + b/N fits the FID curve (R² > 0.95)", fit_r2 > 0.95,
+          measured=f"a = {intercept:.2f}, b = {slope:.0f}, R² = {fit_r2:.3f}")
+ise.claim("KID's mean is within 3 standard errors of 0 at every N",
+          bool((np.abs(kid_mean) < 3 * kid_standard_error).all()),
+          measured=", ".join(f"N={n}: {m:+.1f} ± {e:.1f}" for n, m, e in zip(sizes, kid_mean, kid_standard_error)))
+ise.claim("KID's scatter at the largest N is under a fifth of its scatter at the smallest",
+          kid_curve.std(0)[-1] < kid_curve.std(0)[0] / 5,
+          measured=f"std {kid_curve.std(0)[0]:.1f} at N={sizes[0]}, {kid_curve.std(0)[-1]:.1f} at N={sizes[-1]}")
 
 # %% [markdown]
 # ## 9 · KID: an unbiased alternative for small samples
@@ -352,6 +434,30 @@ plt.show()
 
 # %%
 print(inspect.getsource(distribution._unbiased_mmd2))
+
+# %% [markdown]
+# **Why are our KIDs in the hundreds and thousands?** Papers that compute KID on Inception
+# features report values of about 0.01 and below (often multiplied by 1,000 in their tables). KID
+# has no fixed scale: it is a difference of averages of the kernel, and the kernel grows like the
+# *cube* of $x^\top y/d$. Inception's pool features are averages of ReLU outputs, mostly small
+# fractions, so there $x^\top y/d$ is typically below 1 and every kernel value lies between 1 and
+# $2^3 = 8$: differences of such averages are small numbers. The digit classifier's 128-d
+# embedding is not normalised in any way; measured on our features:
+
+# %%
+sample = real_features[:1000]  # (1000, 128)
+inner = sample[:500] @ sample[500:].T / sample.shape[1]  # (500, 500): x·y/d for pairs of digits
+kernel = (inner + 1) ** 3  # (500, 500)
+print(f"typical x·y/d {inner.median():.1f}, typical kernel value {kernel.median():.0f}")
+ise.claim("on the digit embedding x·y/d is far above 1, so the cubic kernel is in the thousands",
+          bool(inner.median() > 1 and kernel.median() > 1000),
+          measured=f"median x·y/d {inner.median():.1f}, median kernel {kernel.median():.0f}")
+
+# %% [markdown]
+# A KID of a few hundred is therefore a difference of a few per cent between kernel averages
+# in the thousands. The lesson: like FID, a KID is only comparable with another KID computed on
+# the same features (same network, same layer, same preprocessing); the number alone says
+# nothing about "good" or "bad".
 
 # %% [markdown]
 # ## 10 · Precision and recall: fidelity and diversity, separately
@@ -372,6 +478,15 @@ for name, features in fake_features.items():
 print(f"{'fake set':22s} {'FID':>8s} {'KID':>8s} {'precision':>10s} {'recall':>8s}")
 for name, fid_value, kid_value, precision, recall in rows:
     print(f"{name:22s} {fid_value:8.2f} {kid_value:8.3f} {precision:10.3f} {recall:8.3f}")
+table = {name: {"fid": fid_value, "kid": kid_value, "precision": precision, "recall": recall}
+         for name, fid_value, kid_value, precision, recall in rows}
+collapsed = table["collapsed (only 1s)"]
+ise.claim("the collapsed generator has high precision (≥ 0.9) and low recall (≤ 0.05)",
+          collapsed["precision"] >= 0.9 and collapsed["recall"] <= 0.05,
+          measured=f"precision {collapsed['precision']:.3f}, recall {collapsed['recall']:.3f}")
+ise.claim("its precision is the highest of the four sets: fidelity alone cannot see mode collapse",
+          collapsed["precision"] == max(row["precision"] for row in table.values()),
+          measured=", ".join(f"{name}: {row['precision']:.3f}" for name, row in table.items()))
 
 # %%
 figure, ax = plt.subplots(figsize=(4.8, 4.2))
@@ -385,87 +500,215 @@ plt.show()
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 1 (PSNR by hand).** Compute the PSNR of `noisy` against `photo` for **each of the
-# three colour channels separately** (a list of three floats, `channel_psnr`), using only torch
-# operations. Then check: is the mean of the three equal to `metrics.psnr(noisy, photo)`?
+# The metrics, written from their formulas and checked against the library.
+#
+# Each exercise is followed by a check cell: it prints `✓ … correct` when your answer is right, stops with a message that names the mistake when it is not, and says `not attempted yet` while the stub is untouched. A solution is folded under each check.
+
+# %%
+from imgsynth_edu.exercises import lesson04
+
+# %% [markdown]
+# **Exercise 1 · PSNR the way super-resolution papers measure it.** Write `y_psnr(pred, target, scale)` for RGB batches `N×3×H×W` in $[0, 1]$: convert both to the luma of
+# BT.601 with MATLAB's studio swing,
+#
+# $$Y = \frac{16 + 65.481R + 128.553G + 24.966B}{255},$$
+#
+# crop a border of `scale` pixels on every side, compute the PSNR of each image (peak 1) and return
+# the mean over the images.
 #
 # <details><summary>Hint</summary>
 #
-# `((noisy - photo) ** 2).mean(dim=(0, 2, 3))` is the MSE per channel. The mean of the
-# logarithms is not the logarithm of the mean.
+# Weights `torch.tensor([65.481, 128.553, 24.966]).view(1, 3, 1, 1) / 255`, summed over `dim=1`, plus
+# `16 / 255`. Crop with `[..., s:-s, s:-s]`. The MSE per image is a mean over its pixels.
 # </details>
 
 # %%
-channel_psnr = None  # your code: three floats
+import torch
+
+
+def y_psnr(pred, target, scale):
+    """Mean over images of the PSNR of BT.601 studio-swing Y, with a border of `scale` pixels cropped."""
+    raise NotImplementedError  # your code here
 
 # %%
-# Check cell for exercise 1.
-def check_exercise_1(answer):
-    expected = [metrics.psnr(noisy[:, c : c + 1], photo[:, c : c + 1]).item() for c in range(3)]
-    if answer is None:
-        return "Not answered yet: set channel_psnr to a list of three floats."
-    if len(answer) != 3 or any(abs(a - e) > 1e-3 for a, e in zip(answer, expected)):
-        return f"Not quite: expected about {[round(e, 2) for e in expected]}."
-    total = metrics.psnr(noisy, photo).item()
-    return (f"Correct! Mean of the three: {np.mean(answer):.3f} dB, PSNR of the whole image: {total:.3f} dB: "
-            "close, but not equal (PSNR is a log of the pooled MSE).")
-
-
-print(check_exercise_1(channel_psnr))
+lesson04.check_y_psnr(y_psnr)
 
 # %% [markdown]
-# **Exercise 2 (the singular covariance).** FID needs the covariance of $d$-dimensional
-# features. What is the largest possible **rank** of the sample covariance of `n = 50` feature
-# vectors of dimension `d = 128`? Set `max_rank` and run the check, which measures it.
+# <details><summary>Solution</summary>
+#
+# ```python
+# def y_psnr(pred, target, scale):
+#     weights = torch.tensor([65.481, 128.553, 24.966]).view(1, 3, 1, 1) / 255  # BT.601, studio swing
+#     pred_y = (pred * weights).sum(dim=1) + 16 / 255  # (N, H, W), Y in [16/255, 235/255]
+#     target_y = (target * weights).sum(dim=1) + 16 / 255
+#     pred_y = pred_y[:, scale:-scale, scale:-scale]  # drop a border of `scale` pixels
+#     target_y = target_y[:, scale:-scale, scale:-scale]
+#     mse = ((pred_y - target_y) ** 2).mean(dim=(1, 2))  # (N,): one MSE per image
+#     return (10 * torch.log10(1.0 / mse)).mean()  # the mean of the per-image PSNRs
+# ```
+# </details>
+
+# %% [markdown]
+# **Exercise 2 · SSIM from its local statistics.** Write `ssim_map(mu_x, mu_y, var_x, var_y, cov_xy, data_range=1.0)`: given the local means, variances
+# and covariance of every window (tensors of any one shape), return SSIM of every window
+# (Wang et al. 2004, eq. 13):
+#
+# $$\mathrm{SSIM} = \frac{(2\mu_x\mu_y + C_1)(2\sigma_{xy} + C_2)}{(\mu_x^2 + \mu_y^2 + C_1)(\sigma_x^2 + \sigma_y^2 + C_2)},
+# \qquad C_1 = (0.01R)^2,\ C_2 = (0.03R)^2.$$
+#
+# The check also feeds it the statistics of two images' 11×11 Gaussian windows and compares the mean
+# with `metrics.ssim`.
 #
 # <details><summary>Hint</summary>
 #
-# Subtracting the mean makes the 50 centred vectors linearly dependent (they sum to zero).
+# $R$ is `data_range`. Without $C_1$ and $C_2$ two flat black patches give $0/0$; with them, SSIM is 1 there.
 # </details>
 
 # %%
-max_rank = None  # your answer: an int
+def ssim_map(mu_x, mu_y, var_x, var_y, cov_xy, data_range=1.0):
+    """SSIM of every window from its local statistics (element by element)."""
+    raise NotImplementedError  # your code here
 
 # %%
-# Check cell for exercise 2.
-def check_exercise_2(answer):
-    covariance = torch.cov(half_a[:50].T)  # (128, 128)
-    measured = int(torch.linalg.matrix_rank(covariance))
-    if answer is None:
-        return "Not answered yet: set max_rank."
-    if answer == 49 and measured <= 49:
-        return f"Correct! n - 1 = 49 (measured rank: {measured}). With fewer samples than dimensions, use KID."
-    return f"Not quite: the measured rank is {measured}. Think about the n vectors minus their mean."
-
-
-print(check_exercise_2(max_rank))
+lesson04.check_ssim_map(ssim_map)
 
 # %% [markdown]
-# **Exercise 3 (predict, then measure).** A generator outputs exact copies of 1,000 training
-# digits (it memorised them). Predict its precision, recall and FID against `real_features`
-# before you run the cell, then compare. What does that tell you about what these metrics can
-# and cannot detect?
+# <details><summary>Solution</summary>
+#
+# ```python
+# def ssim_map(mu_x, mu_y, var_x, var_y, cov_xy, data_range=1.0):
+#     c1 = (0.01 * data_range) ** 2  # keeps the luminance term finite where both means are ~0
+#     c2 = (0.03 * data_range) ** 2  # ... and the contrast-structure term where both patches are flat
+#     luminance = (2 * mu_x * mu_y + c1) / (mu_x**2 + mu_y**2 + c1)
+#     contrast_structure = (2 * cov_xy + c2) / (var_x + var_y + c2)
+#     return luminance * contrast_structure
+# ```
+# </details>
+
+# %% [markdown]
+# **Exercise 3 · KID: the unbiased MMD².** Write `kid_mmd2(real, fake)` for two feature matrices of shape `(m, d)`: the unbiased estimate of
+# the squared MMD with the cubic kernel $k(x, y) = (x^\top y / d + 1)^3$ (Bińkowski et al. 2018),
+#
+# $$\widehat{\mathrm{MMD}}^2 = \frac{1}{m(m-1)}\sum_{i \ne j}\big[k(x_i, x_j) + k(y_i, y_j)\big] -
+# \frac{2}{m^2}\sum_{i, j} k(x_i, y_j).$$
+#
+# <details><summary>Hint</summary>
+#
+# `real @ real.T` holds every inner product; subtract the diagonal's sum to drop the terms $i = j$. The
+# cross term keeps every pair: a real and a fake sample are never the same sample.
+# </details>
+
+# %%
+def kid_mmd2(real, fake):
+    """Unbiased MMD² with the kernel (x·y/d + 1)³ between two (m, d) feature matrices."""
+    raise NotImplementedError  # your code here
+
+# %%
+lesson04.check_kid_mmd2(kid_mmd2)
+
+# %% [markdown]
+# <details><summary>Solution</summary>
+#
+# ```python
+# def kid_mmd2(real, fake):
+#     m, d = real.shape
+#     k_rr = (real @ real.T / d + 1) ** 3  # (m, m): the cubic kernel between every pair of reals
+#     k_ff = (fake @ fake.T / d + 1) ** 3  # (m, m)
+#     k_rf = (real @ fake.T / d + 1) ** 3  # (m, m)
+#     same_real = (k_rr.sum() - k_rr.diagonal().sum()) / (m * (m - 1))  # pairs i ≠ j only: unbiased
+#     same_fake = (k_ff.sum() - k_ff.diagonal().sum()) / (m * (m - 1))
+#     cross = k_rf.sum() / (m * m)  # a real and a fake are never the same sample: keep every pair
+#     return same_real + same_fake - 2 * cross
+# ```
+# </details>
+
+# %% [markdown]
+# **Exercise 4 · How much does studio swing add?.** Studio-swing Y spans $[16/255, 235/255]$, only $219/255$ of the range of full-range Y
+# ($0.299R + 0.587G + 0.114B$), with the same peak of 1 in the PSNR. By how many dB does the PSNR on
+# studio-swing Y exceed the PSNR on full-range Y, for any pair of images?
+#
+# <details><summary>Hint</summary>
+#
+# Every error is multiplied by $219/255$; the MSE by its square.
+# </details>
+
+# %%
+studio_swing_db = None  # your answer in dB
+
+# %%
+lesson04.check_studio_swing_db(studio_swing_db)
+
+# %% [markdown]
+# <details><summary>Solution</summary>
+#
+# ```python
+# import math
+#
+# studio_swing_db = 20 * math.log10(255 / 219)
+# ```
+#
+# $10\log_{10}\big((255/219)^2\big) = 20\log_{10}(255/219) \approx 1.32$ dB, for every pair of images. This, not errors cancelling between channels, is
+# why Y-PSNR tables sit above RGB-PSNR tables.
+# </details>
+
+# %% [markdown]
+# **Exercise 5 · The singular covariance.** FID needs the covariance of $d$-dimensional features. What is the largest possible **rank** of the
+# sample covariance of `n = 50` feature vectors of dimension `d = 128`? The check measures it.
+#
+# <details><summary>Hint</summary>
+#
+# Subtracting the mean makes the 50 centred vectors linearly dependent: they sum to zero.
+# </details>
+
+# %%
+covariance_rank = None  # your answer: an int
+
+# %%
+lesson04.check_covariance_rank(covariance_rank)
+
+# %% [markdown]
+# <details><summary>Solution</summary>
+#
+# ```python
+# covariance_rank = 49
+# ```
+#
+# That is $n - 1$. With fewer samples than dimensions the covariance is singular,
+# FID's matrix square root is ill-conditioned, and KID is the better choice.
+# </details>
+
+# %% [markdown]
+# **Exercise 6 · Predict, then measure.** A generator outputs
+# exact copies of 1,000 training digits (it memorised them). Predict its precision, recall and FID
+# against `real_features` before you run the cell, then compare. What does that tell you about
+# what these metrics can and cannot detect?
 
 # %%
 copies = half_a[:1000]
 precision, recall = metrics.precision_recall(real_features, copies, k=3)
-print(f"memorised copies: FID {metrics.fid(real_features, copies):.2f}, "
-      f"precision {precision:.3f}, recall {recall:.3f}")
+copies_fid = metrics.fid(real_features, copies)
+print(f"memorised copies: FID {copies_fid:.2f}, precision {precision:.3f}, recall {recall:.3f}")
 
 # %% [markdown]
 # <details><summary>Answer</summary>
 #
-# Precision is 1 (every copy lies on the real manifold) and FID is tiny: **none of these
-# metrics detects memorisation**, because they only compare distributions. Recall is below 1
-# because 1,000 copies cover only part of the 4,000 training digits. Detecting copies needs a
-# nearest-neighbour check against the training set.
+# Precision is 1 (every copy lies on the real manifold) and FID is lower than that of the real
+# test digits: **none of these metrics detects memorisation**, because they only compare
+# distributions. Recall is below 1 because 1,000 copies cover only part of the 4,000 training
+# digits. Detecting copies needs a nearest-neighbour check against the training set.
 # </details>
-#
+
+# %%
+ise.claim("memorised copies get precision 1, recall below 1, and an FID below the real test digits'",
+          precision == 1.0 and recall < 1.0 and copies_fid < fids["real test digits"],
+          measured=f"precision {precision:.3f}, recall {recall:.3f}, FID {copies_fid:.2f} vs {fids['real test digits']:.2f}")
+
+# %% [markdown]
 # ## Summary
 #
 # * **PSNR** is the log of the mean squared error: simple, standard, blind to structure.
 #   **SSIM / MS-SSIM** compare local means, contrast and structure; closer to the eye, but
-#   still pixel-aligned (a one-pixel shift ruins them).
+#   still pixel-aligned (an invisible one-pixel shift costs more PSNR than a visible blur).
 # * The **SR protocol** (Y channel of BT.601, border of `scale` cropped) is part of the number:
 #   report it. Library conventions differ (pytorch-msssim's `data_range=255` default,
 #   torchmetrics' border): ours equal scikit-image and pytorch-msssim with `data_range=1`.

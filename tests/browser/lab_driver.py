@@ -58,6 +58,9 @@ class Fingerprint:
         changed = []
         if "image" in what:
             changed.append(self.images != other.images)
+        if "every image" in what:  # each picture of the widget, not just one of them
+            changed.append(len(self.images) == len(other.images) > 0
+                           and all(mine != theirs for mine, theirs in zip(self.images, other.images)))
         if "caption" in what:
             changed.append(self.caption != other.caption)
         return all(changed)
@@ -330,7 +333,8 @@ class WidgetHandle:
         """Change a control and wait until the display changed as ``expect`` says.
 
         ``expect`` names what must change: ``"image"`` (the bytes of an image in
-        the widget), ``"caption"`` (its text outside the controls), or both.
+        the widget), ``"every image"`` (the bytes of each of its images),
+        ``"caption"`` (its text outside the controls), or several of them.
         ``caption_matches`` is a regular expression the caption must then match.
         Raises :class:`WidgetDidNotUpdate` when it does not happen in ``timeout`` s.
         """

@@ -6,6 +6,8 @@ change a control (found by its ``description`` label, a button by its text)
 and say what must change on screen:
 
 * ``"image"``: the bytes behind an ``<img>`` of the widget differ;
+* ``"every image"``: the bytes behind *each* ``<img>`` of the widget differ
+  (a picture and a plot that must both follow the control);
 * ``"caption"``: the widget's text outside its controls differs;
 * ``caption``: optionally, a regular expression the caption must then match,
   or a function returning text the caption must contain exactly (computed with
@@ -93,17 +95,17 @@ SPEC: tuple[WidgetSpec, ...] = (
         widget="TrainingMonitor",
         cell="monitor = TrainingMonitor(trainer, every=steps // 4, toy=ring)",
         steps=(
-            Step("snapshot", 1, caption=r"snapshot 1: samples at step \d+ \(latest: step 500\)"),
-            Step("train 200 more", None, caption=r"step 700 \(non-saturating loss\)", timeout=300),
+            Step("snapshot", 1, caption=r"snapshot 1: samples at step \d+ \(latest: step 2000\)"),
+            Step("train 200 more", None, caption=r"step 2200 \(non-saturating loss\)", timeout=300),
         ),
     ),
     WidgetSpec(
         notebook="02_dcgan.ipynb",
         widget="TrainingMonitor",
-        cell="monitor = TrainingMonitor(trainer, every=steps // 3, zoom=2)",
+        cell="monitor = TrainingMonitor(trainer, every=steps // 4, zoom=2)",
         steps=(
-            Step("snapshot", 1, caption=r"snapshot 1: samples at step \d+ \(latest: step 60\)"),
-            Step("train 200 more", None, caption=r"step 260 \(non-saturating loss\)", timeout=300),
+            Step("snapshot", 1, caption=r"snapshot 1: samples at step \d+ \(latest: step 800\)"),
+            Step("train 200 more", None, caption=r"step 1000 \(non-saturating loss\)", timeout=300),
         ),
     ),
     WidgetSpec(
@@ -160,11 +162,23 @@ SPEC: tuple[WidgetSpec, ...] = (
         cell="display(comparison.widget)",
         steps=(
             Step("wipe", 0.2, changes=("image",)),
-            Step("right", "SRGAN", caption=r"right: SRGAN PSNR \d+\.\d\d dB, SSIM \d\.\d{3}"),
-            Step("left", "ground truth", caption=r"left: ground truth \| right: SRGAN"),
+            # the lesson opens it at left=SRResNet, right=SRGAN: pick another method on the right
+            Step("right", "bicubic", caption=r"right: bicubic PSNR \d+\.\d\d dB, SSIM \d\.\d{3}"),
+            Step("left", "ground truth", caption=r"left: ground truth \| right: bicubic"),
             Step("zoom x", 10, caption=r"at \(x=10, y=\d+\)"),
             Step("zoom y", 20, caption=r"at \(x=10, y=20\)"),
             Step("zoom size", 32, caption=r"zoom 32×32 at \(x=10, y=20\)"),
+        ),
+    ),
+    WidgetSpec(
+        notebook="05_super_resolution.ipynb",
+        widget="NetworkInterpolation",
+        cell="display(interpolation.widget)",
+        steps=(  # the restored picture and the point on the measured curve both move with α
+            Step("α (SRResNet → SRGAN)", 1.0, changes=("every image", "caption"),
+                 caption=r"α = 1\.00: Y-PSNR \d+\.\d\d dB, NIQE \d+\.\d\d"),
+            Step("α (SRResNet → SRGAN)", 0.5, changes=("every image", "caption"),
+                 caption=r"α = 0\.50: Y-PSNR \d+\.\d\d dB, NIQE \d+\.\d\d"),
         ),
     ),
     WidgetSpec(

@@ -4,12 +4,12 @@ import torch
 
 
 def conditional_input(z, labels, embedding):
-    return torch.cat([z, embedding(labels)], dim=1)  # (N, Z + E): [z ; e(y)], features side by side
+    return torch.cat([z, embedding(labels)], dim=1)  # (N, Z + E): [z ; e_c], features side by side
 
 
 def projection_logit(phi, labels, psi, class_embedding):
     unconditional = psi(phi).squeeze(1)  # (N, 1) -> (N,): ψ(φ(x)), "is it real?"
-    projection = (class_embedding(labels) * phi).sum(dim=1)  # (N,): e(y)ᵀ φ(x), "is it a y?"
+    projection = (class_embedding(labels) * phi).sum(dim=1)  # (N,): e_cᵀ φ(x), "is it a c?"
     return unconditional + projection  # (N,)
 
 
