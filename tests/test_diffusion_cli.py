@@ -86,11 +86,11 @@ def test_sample_takes_the_diffusion_options_and_rejects_them_for_a_gan(tmp_path,
     for name in ("ddpm", "steps"):  # another sampler, other steps: another picture
         assert not np.array_equal(pixels[name], pixels["plain"]), name
     capsys.readouterr()
-    assert main(["sample", "--pretrained", "dcgan-mnist", "--guidance-scale", "2", "--out", str(tmp_path / "g.png")]) == 1
+    assert main(["sample", "--pretrained", "dcgan-mnist", "--guidance-scale", "2", "--out", str(tmp_path / "g.png")]) == 2
     assert "--guidance-scale only apply to a diffusion model" in capsys.readouterr().err
-    assert main(["sample", "--pretrained", "dcgan-mnist", "--label", "3", "--out", str(tmp_path / "g.png")]) == 1
+    assert main(["sample", "--pretrained", "dcgan-mnist", "--label", "3", "--out", str(tmp_path / "g.png")]) == 2
     assert "class-conditional" in capsys.readouterr().err
-    assert main(["sample", "--checkpoint", str(out), "--label", "10", "--out", str(tmp_path / "g.png")]) == 1
+    assert main(["sample", "--checkpoint", str(out), "--label", "10", "--out", str(tmp_path / "g.png")]) == 2
     assert "--label must be a class in [0, 10)" in capsys.readouterr().err
 
 
@@ -107,7 +107,7 @@ def test_sample_label_draws_the_asked_class_from_cgan_mnist(tmp_path):
 
 
 def test_evaluate_ddpm_rejects_a_gan(capsys):
-    assert main(["evaluate-ddpm", "--pretrained", "dcgan-mnist", "--n", "10"]) == 1
+    assert main(["evaluate-ddpm", "--pretrained", "dcgan-mnist", "--n", "10"]) == 2
     assert "not a class-conditional diffusion model" in capsys.readouterr().err
 
 

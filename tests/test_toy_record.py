@@ -46,7 +46,7 @@ def test_record_toy_run_bad_input(capsys):
         record_toy_run("hexagon", steps=10)
     with pytest.raises(ValueError, match="record_every"):
         record_toy_run("ring", steps=10, record_every=0)
-    assert main(["train", "toy-gan", "--steps", "2", "--record-every", "1", "--hidden", "4", "--out", "toy.json"]) == 1
+    assert main(["train", "toy-gan", "--steps", "2", "--record-every", "1", "--hidden", "4", "--out", "toy.json"]) == 2
     assert "--out must end in .pt" in capsys.readouterr().err
 
 

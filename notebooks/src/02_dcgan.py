@@ -98,7 +98,7 @@ print(inspect.getsource(DCGANGenerator.__init__))
 # of the failure modes of section 4.
 
 # %%
-classifier = pretrained.load("digit-classifier")
+classifier = pretrained.load("digit-classifier", device=device)
 
 
 class DigitScores(Callback):
