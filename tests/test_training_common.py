@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import random
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
-from imgsynth_edu.training.common import History, load_training_state, save_training_state
+from imgsynth_edu.training.common import (
+    History,
+    after_step,
+    check_ema_decay,
+    load_training_state,
+    save_training_state,
+)
 
 
 def _model_and_optimizer(seed: int = 0):
@@ -134,3 +141,61 @@ def test_a_file_that_is_not_a_training_checkpoint_is_refused(tmp_path):
     torch.save(model.state_dict(), path)  # a model file, not a training state
     with pytest.raises(ValueError, match=r"weights-only\.pt.*not a training checkpoint"):
         load_training_state(path, {"model": model}, {"opt": optimizer})
+
+
+def test_history_state_round_trips_as_copies():
+    history = History()
+    history.on_step_end(None, 1, {"loss": 2.0})
+    history.on_step_end(None, 2, {"loss": 1.0, "lr": 0.1})
+    restored = History()
+    restored.load_state_dict(history.state_dict())
+    assert restored.steps == [1, 2] and restored.values == {"loss": [2.0, 1.0], "lr": [0.1]}
+    history.steps.append(3)
+    history.values["loss"].append(0.5)
+    assert restored.steps == [1, 2] and restored.values["loss"] == [2.0, 1.0]  # copies, not the same lists
+
+
+class _Recorder:
+    """What after_step may call on a trainer, written down."""
+
+    def __init__(self, **schedule):
+        self.config = SimpleNamespace(checkpoint_path="run.ckpt", **schedule)
+        self.logged, self.previews, self.checkpoints = [], [], []
+        self.callbacks = [SimpleNamespace(on_step_end=lambda loop, step, numbers: self.logged.append((step, numbers)))]
+        self.step = 0
+
+    def preview(self):
+        return f"preview {self.step}"
+
+    def save_checkpoint(self, path):
+        self.checkpoints.append((self.step, path))
+
+
+def test_after_step_logs_previews_and_checkpoints_on_the_config_schedule():
+    trainer = _Recorder(log_every=2, sample_every=3, checkpoint_every=4)
+    for step in range(1, 7):
+        trainer.step = step
+        after_step(trainer, {"loss": torch.tensor(float(step))})
+    assert [step for step, _ in trainer.logged] == [1, 2, 4, 6]  # step 1, then every log_every
+    assert trainer.logged[1] == (2, {"loss": 2.0})
+    assert trainer.previews == [(3, "preview 3"), (6, "preview 6")]
+    assert trainer.checkpoints == [(4, "run.ckpt")]
+
+
+def test_after_step_summarises_with_the_trainers_function_and_zero_means_never():
+    trainer = _Recorder(log_every=1, sample_every=0, checkpoint_every=0)
+    trainer.step = 5
+    after_step(trainer, {"d_real": torch.tensor([1.0, 3.0])}, lambda name, value: float(value.mean()) + 10)
+    assert trainer.logged == [(5, {"d_real": 12.0})]
+    assert trainer.previews == [] and trainer.checkpoints == []
+
+
+@pytest.mark.parametrize("decay", [None, 0.5, 0.999])
+def test_check_ema_decay_accepts_none_and_the_open_unit_interval(decay):
+    check_ema_decay(decay)
+
+
+@pytest.mark.parametrize("decay", [0.0, 1.0, -0.1, 1.5])
+def test_check_ema_decay_names_the_argument_and_the_range(decay):
+    with pytest.raises(ValueError, match=r"ema_decay must be None or in \(0, 1\)"):
+        check_ema_decay(decay)

@@ -6,7 +6,8 @@ with :func:`save_model_and_card`; the card says what the model is, the data, the
 exact command that reproduces the run (:func:`reproduce_command`), the wall
 time, the machine (:func:`hardware`) and the measured scores. A command that
 uses a model takes ``--pretrained NAME`` or ``--checkpoint PATH``
-(:func:`add_model_arguments`) and loads it with :func:`load_model`, which calls
+(:func:`add_model_arguments`; a command that draws samples adds ``--n`` and ``--seed``
+with :func:`add_sampling_arguments`) and loads it with :func:`load_model`, which calls
 the one loader, :func:`imgsynth_edu.pretrained.load_file`.
 """
 
@@ -32,6 +33,7 @@ __all__ = [
     "add_device_argument",
     "add_model_arguments",
     "add_overwrite_argument",
+    "add_sampling_arguments",
     "check_device_argument",
     "check_numeric_arguments",
     "check_out",
@@ -254,6 +256,17 @@ def add_model_arguments(parser: argparse.ArgumentParser, default: str) -> None:
     group.add_argument("--pretrained", metavar="NAME", help=f"a bundled model (default: {default})")
     group.add_argument("--checkpoint", metavar="PATH",
                        help="a model file written by `imgsynth-edu train` (its card NAME.json beside it)")
+
+
+def add_sampling_arguments(parser: argparse.ArgumentParser, default: str, n: int, n_help: str) -> None:
+    """The model (:func:`add_model_arguments`, default ``default``), ``--n`` samples (default ``n``) and ``--seed``.
+
+    What every command that draws samples from a generative model takes (``sample``,
+    ``evaluate-gan``, ``evaluate-ddpm``); ``n_help`` says what the samples are for.
+    """
+    add_model_arguments(parser, default=default)
+    parser.add_argument("--n", type=int, default=n, help=n_help)
+    parser.add_argument("--seed", type=int, default=0)
 
 
 def load_model(args: argparse.Namespace, default: str, device: str | torch.device = "cpu"):

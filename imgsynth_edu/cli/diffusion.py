@@ -74,9 +74,7 @@ def register(commands, train_commands) -> None:
     evaluate = commands.add_parser(
         "evaluate-ddpm", help="FID/KID/precision/recall, conditional accuracy and speed of a digit diffusion model",
     )
-    cards.add_model_arguments(evaluate, default="ddpm-mnist")
-    evaluate.add_argument("--n", type=int, default=1000, help="samples to score (the card: 1000)")
-    evaluate.add_argument("--seed", type=int, default=0)
+    cards.add_sampling_arguments(evaluate, "ddpm-mnist", n=1000, n_help="samples to score (the card: 1000)")
     cards.add_device_argument(evaluate)
     evaluate.add_argument("--speed-samples", type=int, default=100, help="batch of the samples-per-second timing")
     evaluate.add_argument("--write-card", action="store_true",

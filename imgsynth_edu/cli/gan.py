@@ -78,9 +78,7 @@ def register(commands, train_commands) -> None:
     toy.set_defaults(func=train_toy)
 
     sample = commands.add_parser("sample", help="sample a grid of images from a generator")
-    cards.add_model_arguments(sample, default="dcgan-mnist")
-    sample.add_argument("--n", type=int, default=64, help="number of images (default 64)")
-    sample.add_argument("--seed", type=int, default=0)
+    cards.add_sampling_arguments(sample, "dcgan-mnist", n=64, n_help="number of images (default 64)")
     labels = sample.add_mutually_exclusive_group()
     labels.add_argument("--label", type=int, default=None, help="a class-conditional model: every sample of this class")
     labels.add_argument("--each-class", action="store_true",
@@ -93,9 +91,7 @@ def register(commands, train_commands) -> None:
     evaluate = commands.add_parser(
         "evaluate-gan", help="FID, KID, precision/recall and digit shares of a digit generator (its card's scores)",
     )
-    cards.add_model_arguments(evaluate, default="dcgan-mnist")
-    evaluate.add_argument("--n", type=int, default=1000, help="samples to score (the cards: 1000)")
-    evaluate.add_argument("--seed", type=int, default=0)
+    cards.add_sampling_arguments(evaluate, "dcgan-mnist", n=1000, n_help="samples to score (the cards: 1000)")
     evaluate.add_argument("--write-card", action="store_true", help="store the scores in the model's card")
     evaluate.set_defaults(func=evaluate_gan)
 

@@ -78,7 +78,7 @@ def check_gradient_saliency(gradient_saliency) -> str:
     expected = saliency(model, images, classes).double()  # (3, 1, 8, 8)
     if result.shape != expected.shape:
         judge.fail(f"return one value per input pixel, shape {tuple(expected.shape)}, got {tuple(result.shape)}",
-             hint="the gradient has the shape of the images")
+                   hint="the gradient has the shape of the images")
     if judge.close(result, expected, rtol=1e-4, atol=1e-7):
         return "|∂ logit / ∂x| of each image's own class, equal to interpret.saliency on a small tanh network"
 
@@ -96,9 +96,9 @@ def check_gradient_saliency(gradient_saliency) -> str:
                         "that is gradient × input, another method; saliency is the gradient alone"),
     }
     judge.fail(judge.match_variant(result, variants, rtol=1e-4, atol=1e-7) or
-         f"the map differs from |∂ logit / ∂x| (first values {judge.fmt(result[0, 0, 0])}, "
-         f"expected {judge.fmt(expected[0, 0, 0])})",
-         hint="images.requires_grad_(True); logits[range(N), classes].sum().backward() or torch.autograd.grad; .abs()")
+               f"the map differs from |∂ logit / ∂x| (first values {judge.fmt(result[0, 0, 0])}, "
+               f"expected {judge.fmt(expected[0, 0, 0])})",
+               hint="images.requires_grad_(True); logits[range(N), classes].sum().backward() or torch.autograd.grad; .abs()")
 
 
 # ----------------------------------------------------------------------------
@@ -132,9 +132,9 @@ def check_integrated_gradients_riemann(integrated_gradients_riemann) -> str:
         "sum": (expected * steps, f"that is {steps}× too large: average the gradients (divide by steps), don't just add them"),
     }
     judge.fail(judge.match_variant(result, variants, rtol=1e-4, atol=1e-6) or
-         f"the attributions differ from the paper's Riemann sum (first values {judge.fmt(result[0, 0, 0])}, "
-         f"expected {judge.fmt(expected[0, 0, 0])})",
-         hint="for k in 1..steps: point = baseline + k/steps·(image − baseline); gradient of model(point)[:, target]")
+               f"the attributions differ from the paper's Riemann sum (first values {judge.fmt(result[0, 0, 0])}, "
+               f"expected {judge.fmt(expected[0, 0, 0])})",
+               hint="for k in 1..steps: point = baseline + k/steps·(image − baseline); gradient of model(point)[:, target]")
 
 
 # ----------------------------------------------------------------------------
@@ -192,8 +192,8 @@ def check_passes_randomisation(passes_randomisation) -> str:
                               "correlation is Spearman's, not Pearson's",
             }
             judge.fail(f"pair '{name}' ({what}): you said {'passes' if verdict else 'fails'}, but it "
-                 f"{'passes' if expected else 'fails'} ({measured})",
-                 hint=hints.get(name, "normalise both maps, then SSIM (data_range 1) and Spearman, both below 0.5"))
+                       f"{'passes' if expected else 'fails'} ({measured})",
+                       hint=hints.get(name, "normalise both maps, then SSIM (data_range 1) and Spearman, both below 0.5"))
     return ("the verdict on four pairs of maps, as interpret.passes_randomisation_test decides: "
             "SSIM and Spearman of the normalised |maps| both below 0.5")
 
@@ -201,12 +201,8 @@ def check_passes_randomisation(passes_randomisation) -> str:
 # ----------------------------------------------------------------------------
 # What the lesson shows
 # ----------------------------------------------------------------------------
-EXERCISES = judge.lesson_exercises(
-    "lesson08",
-    judge.Exercise(
-        name="gradient_saliency",
-        title="Gradient saliency by hand",
-        text=r"""
+EXERCISES = judge.lesson_exercises("lesson08",
+    judge.Exercise(name="gradient_saliency", title="Gradient saliency by hand", text=r"""
 Write `gradient_saliency(model, images, classes)`: for images `(N, C, H, W)` and one class per image,
 return the saliency map $M = \left|\partial f_{c}(x) / \partial x\right|$ of each image's class score
 (logit) $f_c$, of shape `(N, C, H, W)`. The check compares it with `interpret.saliency` on a small network.
@@ -220,10 +216,7 @@ the gradient of their **sum** (each image's score depends only on its own pixels
                                  imports=("import torch",)),
         solution=solutions.gradient_saliency,
     ),
-    judge.Exercise(
-        name="integrated_gradients_riemann",
-        title="Integrated gradients as a Riemann sum",
-        text=r"""
+    judge.Exercise(name="integrated_gradients_riemann", title="Integrated gradients as a Riemann sum", text=r"""
 Write `integrated_gradients_riemann(model, image, target, baseline, steps)`: the paper's
 approximation (Sundararajan et al. 2017, eq. 3) with $m$ = `steps`,
 
@@ -241,10 +234,7 @@ gradient of `model(point)[:, target].sum()`, add it up. Finally multiply the **a
                                  imports=("import torch",)),
         solution=solutions.integrated_gradients_riemann,
     ),
-    judge.Exercise(
-        name="passes_randomisation",
-        title="The randomisation test's verdict",
-        text=r"""
+    judge.Exercise(name="passes_randomisation", title="The randomisation test's verdict", text=r"""
 Write `passes_randomisation(original_map, randomised_map)` for two attribution maps `(1, C, H, W)`
 (the trained model's and the fully randomised model's): normalise each as the lesson does
 ($\hat A = \max_c |A_c| / \max |A|$), compute their SSIM (`imgsynth_edu.metrics.ssim`,

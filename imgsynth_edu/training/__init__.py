@@ -6,7 +6,8 @@
   :class:`RestorationConfig`; :class:`SRGANTrainer`;
 * :mod:`.classifier` - :func:`train_classifier`, the digit classifier's loop;
 * :mod:`.diffusion` - :class:`DiffusionTrainer` (DDPM/DDIM denoisers, EMA) and its :class:`DiffusionConfig`;
-* :mod:`.common` - what they share: :func:`configure`, checkpoints with exact resume, callbacks.
+* :mod:`.common` - what they share: :func:`configure`, checkpoints with exact resume, callbacks
+  and what follows a step (:func:`~.common.after_step`: logging, previews, checkpoints).
 
 Training imports no metrics: how well a model does is measured in :mod:`imgsynth_edu.evaluation`.
 """

@@ -190,6 +190,41 @@ def check_same_config(path: str | Path, saved: dict | None, current: dict) -> No
                          f"use the checkpoint's values, or start a new run with another output path")
 
 
+def check_ema_decay(ema_decay: float | None) -> None:
+    """``ema_decay`` must be ``None`` (no EMA copy of the weights) or a number in ``(0, 1)``.
+
+    Lessons: ``02_dcgan.ipynb`` (EMA of the generator), ``07_diffusion.ipynb``.
+    """
+    if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
+        raise ValueError(f"ema_decay must be None or in (0, 1), got {ema_decay!r}")
+
+
+def after_step(trainer, logs: dict[str, torch.Tensor], summarise=None) -> None:
+    """What a trainer does after its step counter ``trainer.step`` moved on, by its config's schedule.
+
+    * every ``log_every`` steps, and at step 1: each logged tensor becomes a number,
+      ``summarise(name, value)`` (default ``float(value)``), and the callbacks'
+      ``on_step_end(trainer, step, numbers)`` receive them. Only then, because turning
+      a GPU tensor into a number waits for the GPU;
+    * every ``sample_every`` steps (0: never): ``(step, trainer.preview())`` joins ``trainer.previews``;
+    * every ``checkpoint_every`` steps (0: never): ``trainer.save_checkpoint(config.checkpoint_path)``.
+
+    Lessons: ``01_gan_from_scratch.ipynb`` (training loop), ``07_diffusion.ipynb``.
+    """
+    config, step = trainer.config, trainer.step
+    if step % config.log_every == 0 or step == 1:
+        if summarise is None:
+            numbers = {name: float(value) for name, value in logs.items()}  # syncs a GPU
+        else:
+            numbers = {name: summarise(name, value) for name, value in logs.items()}  # syncs a GPU
+        for callback in trainer.callbacks:
+            callback.on_step_end(trainer, step, numbers)
+    if config.sample_every and step % config.sample_every == 0:
+        trainer.previews.append((step, trainer.preview()))
+    if config.checkpoint_every and step % config.checkpoint_every == 0:
+        trainer.save_checkpoint(config.checkpoint_path)
+
+
 class Callback:
     """Base class: override the hooks you need. ``loop`` is the running trainer."""
 
@@ -211,3 +246,12 @@ class History(Callback):
         self.steps.append(step)
         for key, value in logs.items():
             self.values.setdefault(key, []).append(float(value))
+
+    def state_dict(self) -> dict:
+        """``{"steps": [...], "values": {name: [...]}}``: what a checkpoint stores of the history."""
+        return {"steps": self.steps, "values": self.values}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what :meth:`state_dict` returned (copies of its lists)."""
+        self.steps = list(state["steps"])
+        self.values = {key: list(numbers) for key, numbers in state["values"].items()}

@@ -39,7 +39,15 @@ from tqdm.auto import tqdm
 from .._checks import check_labels, check_non_negative, check_positive_int
 from ..models.diffusion import GaussianDiffusion, diffusion_loss
 from ..utils import get_device
-from .common import Callback, History, load_training_state, save_training_state
+from .common import (
+    Callback,
+    History,
+    after_step,
+    check_ema_decay,
+    configure,
+    load_training_state,
+    save_training_state,
+)
 from .gan import _Batches, _to_device
 
 # ----------------------------------------------------------------------------
@@ -79,8 +87,7 @@ class DiffusionConfig:
             raise ValueError(f"grad_clip must be None or > 0, got {self.grad_clip!r}")
         if not 0.0 <= float(self.label_dropout) <= 1.0:
             raise ValueError(f"label_dropout must be in [0, 1], got {self.label_dropout!r}")
-        if self.ema_decay is not None and not 0.0 < float(self.ema_decay) < 1.0:
-            raise ValueError(f"ema_decay must be None or in (0, 1), got {self.ema_decay!r}")
+        check_ema_decay(self.ema_decay)
         if self.checkpoint_every and not self.checkpoint_path:
             raise ValueError("checkpoint_every > 0 needs a checkpoint_path")
         return self
@@ -115,12 +122,7 @@ class DiffusionTrainer:
                  callbacks: Iterable[Callback] = (), device=None, **overrides):
         if not isinstance(model, GaussianDiffusion):
             raise TypeError(f"model must be a GaussianDiffusion (e.g. ImageDiffusion), got {type(model).__name__}")
-        config = copy.deepcopy(config) if config is not None else DiffusionConfig()
-        for key, value in overrides.items():
-            if not hasattr(config, key):
-                raise TypeError(f"unknown DiffusionConfig field {key!r}; fields: {sorted(asdict(config))}")
-            setattr(config, key, value)
-        self.config = config.check()
+        self.config = config = configure(DiffusionConfig, config, overrides)
         self.device = torch.device(device) if device is not None else get_device()
         if isinstance(data, torch.Tensor):
             data = data.float()
@@ -210,10 +212,11 @@ class DiffusionTrainer:
     def fit(self, steps: int | None = None, *, resume: str | Path | None = None) -> History:
         """Train until the step counter reaches ``steps`` (default ``config.steps``); returns the history.
 
-        ``resume`` first loads a checkpoint written by this trainer (weights,
-        optimizer, EMA, data position, every RNG, the history), so a run
-        interrupted and resumed ends with the same weights as one that never stopped.
-        Calling ``fit`` again continues from where the last call ended.
+        Each step draws a batch and runs :meth:`train_step`; the callbacks, previews and
+        checkpoints follow the config (:func:`~imgsynth_edu.training.common.after_step`).
+        Calling ``fit`` again continues from where the last call ended. ``resume`` first
+        loads a checkpoint written by this trainer (weights, optimizer, EMA, data position,
+        every RNG, the history): the resumed run ends with the weights of an uninterrupted one.
         """
         if resume is not None:
             self.load_checkpoint(resume)
@@ -229,23 +232,12 @@ class DiffusionTrainer:
                 logs = self.train_step(_to_device(self.batches.next(), self.device))
                 self.step += 1
                 bar.update(1)
-                self._after_step(logs)
+                after_step(self, logs)
         finally:
             bar.close()
         for callback in self.callbacks:
             callback.on_train_end(self)
         return self.history
-
-    def _after_step(self, logs: dict[str, torch.Tensor]) -> None:
-        config, step = self.config, self.step
-        if step % config.log_every == 0 or step == 1:
-            numbers = {name: float(value) for name, value in logs.items()}  # syncs a GPU
-            for callback in self.callbacks:
-                callback.on_step_end(self, step, numbers)
-        if config.sample_every and step % config.sample_every == 0:
-            self.previews.append((step, self.preview()))
-        if config.checkpoint_every and step % config.checkpoint_every == 0:
-            self.save_checkpoint(config.checkpoint_path)
 
     def preview(self) -> torch.Tensor:
         """``n_preview`` DDIM samples of :attr:`sampling_model` from fixed noise (seeded by ``config.seed``), on the CPU.
@@ -272,7 +264,7 @@ class DiffusionTrainer:
         extra = {
             "config": asdict(self.config),
             "batch_position": self.batches.position,
-            "history": {"steps": self.history.steps, "values": self.history.values},
+            "history": self.history.state_dict(),
             "previews": self.previews,
         }
         return save_training_state(path, self.step, self._modules(), {"adam": self.optimizer}, extra=extra)
@@ -282,8 +274,7 @@ class DiffusionTrainer:
         step, extra = load_training_state(path, self._modules(), {"adam": self.optimizer})
         self.step = step
         self.batches.position = extra["batch_position"]
-        self.history.steps = list(extra["history"]["steps"])
-        self.history.values = {k: list(v) for k, v in extra["history"]["values"].items()}
+        self.history.load_state_dict(extra["history"])
         self.previews = list(extra.get("previews", []))
         return step
 

@@ -64,6 +64,8 @@ from . import distributed
 from .common import (
     Callback,
     History,
+    after_step,
+    check_ema_decay,
     check_same_config,
     configure,
     load_training_state,
@@ -194,8 +196,7 @@ class GANConfig:
         for name in ("lr_g", "lr_d"):
             check_positive_number(getattr(self, name), name)
         check_non_negative(self.gp_weight, "gp_weight")
-        if self.ema_decay is not None and not 0.0 < float(self.ema_decay) < 1.0:
-            raise ValueError(f"ema_decay must be None or in (0, 1), got {self.ema_decay!r}")
+        check_ema_decay(self.ema_decay)
         if self.checkpoint_every and not self.checkpoint_path:
             raise ValueError("checkpoint_every > 0 needs a checkpoint_path")
         return self
@@ -334,7 +335,7 @@ class GANTrainer:
         self.scaler_d.scale(d_loss).backward()
         self.scaler_d.step(self.opt_d)
         self.scaler_d.update()
-        logs["d_real"] = real_scores.detach()  # (N,) scores; summarised only when logged (see _after_step)
+        logs["d_real"] = real_scores.detach()  # (N,) scores; summarised only when logged (see _summarise)
         logs["d_fake"] = fake_scores.detach()
         return logs
 
@@ -394,7 +395,7 @@ class GANTrainer:
                 logs.update(self.generator_step(batch))
                 self.step += 1
                 bar.update(1)
-                self._after_step(logs)
+                after_step(self, logs, self._summarise)
         finally:
             bar.close()
         distributed.barrier()  # every rank has finished (and rank 0 written its checkpoints)
@@ -402,25 +403,16 @@ class GANTrainer:
             callback.on_train_end(self)
         return self.history
 
-    def _after_step(self, logs: dict[str, torch.Tensor]) -> None:
-        config, step = self.config, self.step
-        if step % config.log_every == 0 or step == 1:
-            numbers = {name: distributed.mean_across_ranks(self._summarise(name, value))  # syncs a GPU
-                       for name, value in logs.items()}
-            for callback in self.callbacks:
-                callback.on_step_end(self, step, numbers)
-        if config.sample_every and step % config.sample_every == 0:
-            self.previews.append((step, self.preview()))
-        if config.checkpoint_every and step % config.checkpoint_every == 0:
-            self.save_checkpoint(config.checkpoint_path)
-
     def _summarise(self, name: str, value: torch.Tensor) -> float:
-        """A logged number: losses as they are; ``d_real``/``d_fake`` as mean ``D(x)`` (a probability for sigmoid losses)."""
+        """A logged number, averaged over the processes (:func:`~imgsynth_edu.training.common.after_step` asks for it).
+
+        Losses as they are; ``d_real``/``d_fake`` as mean ``D(x)`` (a probability for sigmoid losses).
+        """
         if name in ("d_real", "d_fake"):
             value = value.float()
             if self.config.loss in ("minimax", "non-saturating"):
                 value = value.sigmoid()  # D(x) = sigmoid(score)
-        return float(value.float().mean())
+        return distributed.mean_across_ranks(float(value.float().mean()))
 
     def preview(self) -> torch.Tensor:
         """Samples in ``[0, 1]`` from the fixed preview noise (from the EMA generator if there is one), on the CPU."""
@@ -442,7 +434,7 @@ class GANTrainer:
         extra = {
             "config": asdict(self.config),
             "batch_position": self.batches.position,
-            "history": {"steps": self.history.steps, "values": self.history.values},
+            "history": self.history.state_dict(),
             "previews": self.previews,
             "scalers": {"g": self.scaler_g.state_dict(), "d": self.scaler_d.state_dict()},
         }
@@ -454,8 +446,7 @@ class GANTrainer:
         check_same_config(path, extra.get("config"), asdict(self.config))
         self.step = step
         self.batches.position = extra["batch_position"]
-        self.history.steps = list(extra["history"]["steps"])
-        self.history.values = {k: list(v) for k, v in extra["history"]["values"].items()}
+        self.history.load_state_dict(extra["history"])
         self.previews = list(extra.get("previews", []))
         if self.config.amp:
             self.scaler_g.load_state_dict(extra["scalers"]["g"])

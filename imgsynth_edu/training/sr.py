@@ -222,7 +222,7 @@ class RestorationTrainer:
             path, self.step, self.modules(), self.optimizers(),
             generators={"batches": self._consumed_generator()},
             extra={"config": asdict(self.config),
-                   "history": {"steps": self.history.steps, "values": self.history.values},
+                   "history": self.history.state_dict(),
                    "scheduler": self.scheduler.state_dict(), "elapsed_s": self.elapsed_s},
         )
 
@@ -236,8 +236,7 @@ class RestorationTrainer:
             path, self.modules(), self.optimizers(), generators={"batches": self.batch_generator}
         )
         check_same_config(path, extra.get("config"), asdict(self.config))
-        self.history.steps = list(extra.get("history", {}).get("steps", []))
-        self.history.values = {k: list(v) for k, v in extra.get("history", {}).get("values", {}).items()}
+        self.history.load_state_dict(extra.get("history", {"steps": [], "values": {}}))
         self.elapsed_s = float(extra.get("elapsed_s", 0.0))
         if "scheduler" in extra:
             self.scheduler.load_state_dict(extra["scheduler"])

@@ -30,13 +30,9 @@ from .._checks import check_choice, check_positive_int
 from ..models.gan import latent_directions, lerp, slerp
 from ..training.common import Callback
 from ..viz import figure_to_png, image_to_png, make_grid, plot_toy
+from .common import enlarge, show, two_rows
 
 INTERPOLATIONS = {"slerp": slerp, "lerp": lerp}
-
-
-def _enlarge(image: torch.Tensor, factor: int) -> torch.Tensor:
-    """``C×H×W`` -> ``C×(factor·H)×(factor·W)`` by repeating pixels (nearest neighbour: pixels stay square)."""
-    return image.repeat_interleave(factor, dim=-2).repeat_interleave(factor, dim=-1)
 
 
 # ----------------------------------------------------------------------------
@@ -256,23 +252,19 @@ class LatentExplorer:
         ends = torch.cat([self.latent(0.0, interpolation, offsets), z_now, self.latent(1.0, interpolation, offsets)])
         top = self.generator.decode(ends).cpu()  # (3, C, H, W)
         strip = self.generator.decode(path).cpu()  # (path_steps, C, H, W)
-        top_grid = _enlarge(make_grid(top, nrow=3), 2 * self.zoom)  # (C, H1, W1): A, now, B, twice as large
-        strip_grid = _enlarge(make_grid(strip, nrow=self.path_steps), self.zoom)  # (C, H2, W2): the path
-        (channels, top_h, top_w), (_, strip_h, strip_w) = top_grid.shape, strip_grid.shape
-        canvas = torch.ones(channels, top_h + 6 + strip_h, max(top_w, strip_w))  # white, 6 px between the rows
-        canvas[:, :top_h, :top_w] = top_grid
-        canvas[:, top_h + 6 :, :strip_w] = strip_grid
+        top_grid = enlarge(make_grid(top, nrow=3), 2 * self.zoom)  # (C, H1, W1): A, now, B, twice as large
+        strip_grid = enlarge(make_grid(strip, nrow=self.path_steps), self.zoom)  # (C, H2, W2): the path
+        canvas = two_rows(top_grid, strip_grid)  # (C, H1 + 6 + H2, max(W1, W2)): white, 6 px between the rows
         norm = float(z_now.norm())
         typical = float(np.sqrt(self.generator.latent_dim))
         offsets_text = ", ".join(f"{a:+.2f}" for a in offsets) if len(offsets) else "none"
-        caption = (f"seeds A={self.seeds[0]}, B={self.seeds[1]} | t={t:.2f} ({interpolation}) | "
-                   f"directions: {offsets_text} | ‖z‖ = {norm:.2f} (typical √Z = {typical:.2f})")
+        caption = " | ".join([f"seeds A={self.seeds[0]}, B={self.seeds[1]}", f"t={t:.2f} ({interpolation})",
+                              f"directions: {offsets_text}", f"‖z‖ = {norm:.2f} (typical √Z = {typical:.2f})"])
         return {"png": image_to_png(canvas), "caption": caption, "norm": norm}
 
     def update(self) -> None:
-        result = self.render()
-        self.image.value = result["png"]
-        self.caption.value = html.escape(result["caption"])
+        """Redraw the two rows and the caption from the controls."""
+        show(self.render(), self.image, self.caption)
 
     def _on_change(self, change) -> None:
         self.update()

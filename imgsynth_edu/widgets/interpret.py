@@ -17,7 +17,6 @@ Lesson: ``08_what_networks_see.ipynb``.
 from __future__ import annotations
 
 import functools
-import html
 from collections.abc import Mapping
 
 import ipywidgets as widgets
@@ -25,33 +24,20 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
+from .. import interpret
 from .._checks import check_images, check_positive_int
-from ..interpret import (
-    LatentDirections,
-    edge_detector,
-    gradient_x_input,
-    integrated_gradients,
-    normalised_abs_map,
-    occlusion,
-    saliency,
-    walk_latent_direction,
-)
 from ..viz import figure_to_png, image_to_png, make_grid, to_numpy_image
+from .common import enlarge, show, two_rows
 
 #: The methods the attribution explorer offers, by label; each is ``method(model, inputs, target)``.
 #: The baselines are grey (0.5): on black-background digits a black baseline hides the model (section 3 of the lesson).
 ATTRIBUTION_METHODS = {
-    "gradient": saliency,
-    "gradient × input": gradient_x_input,
-    "integrated gradients (grey baseline)": functools.partial(integrated_gradients, baseline=0.5, steps=16),
-    "occlusion (grey, 4×4 window)": functools.partial(occlusion, baseline=0.5, window=4, stride=2),
-    "edge detector (ignores the model)": edge_detector,
+    "gradient": interpret.saliency,
+    "gradient × input": interpret.gradient_x_input,
+    "integrated gradients (grey baseline)": functools.partial(interpret.integrated_gradients, baseline=0.5, steps=16),
+    "occlusion (grey, 4×4 window)": functools.partial(interpret.occlusion, baseline=0.5, window=4, stride=2),
+    "edge detector (ignores the model)": interpret.edge_detector,
 }
-
-
-def _enlarge(image: torch.Tensor, factor: int) -> torch.Tensor:
-    """``C×H×W`` -> ``C×(factor·H)×(factor·W)`` by repeating pixels (pixels stay square)."""
-    return image.repeat_interleave(factor, dim=-2).repeat_interleave(factor, dim=-1)
 
 
 # ----------------------------------------------------------------------------
@@ -79,11 +65,11 @@ class LatentDirectionExplorer:
     Lesson: ``08_what_networks_see.ipynb``.
     """
 
-    def __init__(self, generator, directions: LatentDirections, n_rows: int = 4, extent: float = 3.0,
+    def __init__(self, generator, directions: interpret.LatentDirections, n_rows: int = 4, extent: float = 3.0,
                  steps: int = 7, zoom: int = 2, seed: int = 0):
         if not hasattr(generator, "latent_dim") or not hasattr(generator, "decode"):
             raise TypeError("generator must have latent_dim and decode(z) (see imgsynth_edu.models.gan)")
-        if not isinstance(directions, LatentDirections):
+        if not isinstance(directions, interpret.LatentDirections):
             raise TypeError(f"directions must be LatentDirections (from ganspace_directions), got {type(directions).__name__}")
         if directions.directions.shape[1] != generator.latent_dim:
             raise ValueError(f"directions live in a {directions.directions.shape[1]}-d latent space, "
@@ -125,23 +111,18 @@ class LatentDirectionExplorer:
         direction = self.directions.directions[component - 1]  # (Z,)
         latents = self._latents(seed)  # (R, Z)
         now = self.generator.decode(latents + t * direction / direction.norm()).cpu()  # (R, C, H, W)
-        walk = walk_latent_direction(self.generator, direction, latents=latents, steps=self.steps,
-                                     extent=self.extent).cpu()  # (R·S, C, H, W)
-        top = _enlarge(make_grid(now, nrow=self.n_rows), 2 * self.zoom)  # (C, H1, W1)
-        bottom = _enlarge(make_grid(walk, nrow=self.steps), self.zoom)  # (C, H2, W2)
-        (channels, top_h, top_w), (_, bottom_h, bottom_w) = top.shape, bottom.shape
-        canvas = torch.ones(channels, top_h + 6 + bottom_h, max(top_w, bottom_w))  # white, 6 px between
-        canvas[:, :top_h, :top_w] = top
-        canvas[:, top_h + 6 :, :bottom_w] = bottom
+        walk = interpret.walk_latent_direction(self.generator, direction, latents=latents, steps=self.steps,
+                                               extent=self.extent).cpu()  # (R·S, C, H, W)
+        top = enlarge(make_grid(now, nrow=self.n_rows), 2 * self.zoom)  # (C, H1, W1)
+        bottom = enlarge(make_grid(walk, nrow=self.steps), self.zoom)  # (C, H2, W2)
+        canvas = two_rows(top, bottom)  # (C, H1 + 6 + H2, max(W1, W2)): white, 6 px between
         share = float(self.directions.explained_variance_ratio[component - 1])
         caption = (f"component {component} ({share:.1%} of the variance of {self.directions.layer}) | "
                    f"t = {t:+.2f} | seed {seed} | below: t from {-self.extent:+.1f} to {self.extent:+.1f}")
         return {"png": image_to_png(canvas), "caption": caption, "images": now}
 
     def update(self) -> None:
-        result = self.render()
-        self.image.value = result["png"]
-        self.caption.value = html.escape(result["caption"])
+        show(self.render(), self.image, self.caption)
 
     def _on_change(self, change) -> None:
         self.update()
@@ -153,8 +134,8 @@ class LatentDirectionExplorer:
         fig, axes = plt.subplots(count, 1, figsize=(1.1 * self.steps, 1.25 * count), squeeze=False)
         latents = self._latents(seed)[:1]  # (1, Z)
         for row in range(count):
-            walk = walk_latent_direction(self.generator, self.directions.directions[row], latents=latents,
-                                         steps=self.steps, extent=self.extent).cpu()  # (S, C, H, W)
+            walk = interpret.walk_latent_direction(self.generator, self.directions.directions[row], latents=latents,
+                                                   steps=self.steps, extent=self.extent).cpu()  # (S, C, H, W)
             ax = axes[row, 0]
             ax.imshow(to_numpy_image(make_grid(walk, nrow=self.steps)), cmap="gray", vmin=0, vmax=1)
             ax.set_xticks([])
@@ -299,7 +280,7 @@ class AttributionExplorer:
             raise ValueError(f"method must be one of {sorted(self.methods)}, got {method!r}")
         picture = images[image]  # (1, C, H, W)
         target, explained = self.target(model, picture, row, col)
-        attribution = normalised_abs_map(self.methods[method](network, picture, target))  # (1, 1, H, W)
+        attribution = interpret.normalised_abs_map(self.methods[method](network, picture, target))  # (1, 1, H, W)
         values = attribution.flatten()  # (H·W,)
         top = values.sort(descending=True).values[: max(1, len(values) // 10)]
         concentration = float(top.sum() / values.sum().clamp_min(1e-12))
@@ -325,9 +306,7 @@ class AttributionExplorer:
     def update(self) -> None:
         if self._updating:
             return
-        result = self.render()
-        self.image.value = result["png"]
-        self.caption.value = html.escape(result["caption"])
+        show(self.render(), self.image, self.caption)
 
     def _on_model(self, change) -> None:
         self._updating = True  # change the image list and the sliders, then draw once
