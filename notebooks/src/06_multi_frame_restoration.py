@@ -407,9 +407,10 @@ fig.tight_layout()
 #
 # * the burst model gains with **every** added frame, and beats shift-and-add at every count:
 #   it learned to merge better than the classical rule;
-# * with **two or more** frames both merges beat bicubic; with **one** frame both fall *below*
-#   bicubic: the burst model was trained on 8-frame bursts, and its one-frame skip is PyTorch's
-#   bicubic, not the MATLAB-like bicubic of the baseline;
+# * with **two or more** frames the burst model beats bicubic; with **one** frame both merges
+#   fall *below* bicubic: the burst model was
+#   trained on 8-frame bursts, and its one-frame skip is PyTorch's bicubic, not the MATLAB-like
+#   bicubic of the baseline;
 # * the single-image `srresnet-x4` gains almost nothing over bicubic here (less than 0.3 dB):
 #   it was trained on clean inputs and meets noisy ones (lesson 05 shows the same failure).
 
@@ -419,9 +420,8 @@ ise.claim("the burst model gains with every added frame", bool((np.diff(burst_cu
           measured=" → ".join(f"{value:.2f}" for value in burst_curve) + " dB")
 ise.claim("the burst model beats shift-and-add at every frame count", bool((burst_curve > merge_curve).all()),
           measured=", ".join(f"{c}: {b:.2f} vs {m:.2f}" for c, b, m in zip(frame_counts, burst_curve, merge_curve)))
-ise.claim("with two or more frames both merges beat bicubic",
-          bool((burst_curve[1:] > bicubic_curve[1:]).all() and (merge_curve[1:] > bicubic_curve[1:]).all()),
-          measured=f"at 2 frames: burst {burst_curve[1]:.2f}, shift-and-add {merge_curve[1]:.2f}, bicubic {bicubic_curve[1]:.2f} dB")
+ise.claim("with two or more frames the burst model beats bicubic", bool((burst_curve[1:] > bicubic_curve[1:]).all()),
+          measured=", ".join(f"{c}: {b:.2f} vs {i:.2f}" for c, b, i in zip(frame_counts[1:], burst_curve[1:], bicubic_curve[1:])) + " dB")
 ise.claim("with one frame both fall below bicubic",
           bool(burst_curve[0] < bicubic_curve[0] and merge_curve[0] < bicubic_curve[0]),
           measured=f"burst {burst_curve[0]:.2f}, shift-and-add {merge_curve[0]:.2f}, bicubic {bicubic_curve[0]:.2f} dB")
