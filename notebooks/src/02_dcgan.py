@@ -296,9 +296,9 @@ for label, row in table.items():
 #   and its FID lags far behind. A strong discriminator does not starve the generator when the
 #   loss is non-saturating (lesson 01); the two time-scale update rule (TTUR, Heusel et al. 2017)
 #   even *prescribes* a faster discriminator. (Try `lr_d=1e-2` with G's rate unchanged.)
-# * **Without batch norm**, this small DCGAN starts more slowly and ends behind the baseline, but
-#   it is not stuck: its FID falls over the second half of the run. (The DCGAN paper's remark is
-#   about deeper generators than this one.)
+# * **Without batch norm**, this small DCGAN ends behind the baseline. (Whether it still improves
+#   late in a run this short differs from run to run, even with the thread count, so no claim is
+#   made about it; the DCGAN paper found batch norm essential for deeper generators than this one.)
 # * **The saturating loss stalls**: $D$ rejects every fake at once, $D(G(z))$ stays near 0, FID
 #   does not improve, and the gradient of the loss the generator minimises is orders of magnitude
 #   below the baseline's (in the logit, $\log(1 - D)$ is flat). On the 2-D toy of lesson 01,
@@ -315,11 +315,8 @@ ise.claim("... yet the generator's gradient has not dried up: its norm is at lea
           slow["grad"] >= 0.5 * base["grad"], measured=f"|grad| {slow['grad']:.2f} vs baseline {base['grad']:.2f}")
 ise.claim("... and its FID lags far behind the baseline's (at least 1.5 times as high)", slow["fid"] >= 1.5 * base["fid"],
           measured=f"FID {slow['fid']:.1f} vs {base['fid']:.1f}")
-no_bn = halfway_and_end["no batch norm"].records
-ise.claim("without batch norm the run ends behind the baseline (higher FID) ...", rows["no batch norm"]["fid"] > base["fid"],
+ise.claim("without batch norm the run ends behind the baseline (higher FID)", rows["no batch norm"]["fid"] > base["fid"],
           measured=f"FID {rows['no batch norm']['fid']:.1f} vs {base['fid']:.1f}")
-ise.claim("... but it is not stuck: its FID falls over the second half of the run", no_bn[-1][1]["fid"] < no_bn[0][1]["fid"],
-          measured=f"FID {no_bn[0][1]['fid']:.0f} at step {no_bn[0][0]}, {no_bn[-1][1]['fid']:.0f} at step {no_bn[-1][0]}")
 saturating = rows["saturating loss"]
 stalled = halfway_and_end["saturating loss"].records
 ise.claim("the saturating run stalls: D(G(z)) stays below 0.05 from step 100 on, and FID does not improve in the second half",
@@ -500,7 +497,7 @@ lesson02.check_digit_shares(digit_shares)
 #   the training loop is unchanged from the 2-D toy.
 # * Walk latent space with **slerp**: linear interpolation leaves the shell where Gaussian latents live.
 # * Measured, not assumed: a 10× slower generator loses the game but keeps its gradient (it is slow
-#   because its steps are small); this small DCGAN learns without batch norm, more slowly; the
+#   because its steps are small); this small DCGAN without batch norm ends behind the baseline; the
 #   saturating loss stalls.
 # * Track **FID/KID** (overall distance) *and* **precision/recall** (fidelity vs diversity) over training.
 #
