@@ -34,6 +34,8 @@ import imgsynth_edu as ise
 print(ise.mode_banner("08_what_networks_see"))
 device = ise.get_device()
 ise.seed_everything(0)
+import torch
+torch.set_num_threads(1)  # the small networks trained below end differently on 1 and 2 CPU threads; one thread makes every number below the same on every machine
 
 # %%
 import functools
