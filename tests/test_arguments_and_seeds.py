@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
@@ -17,7 +16,6 @@ from imgsynth_edu.models.srresnet import SRResNet
 from imgsynth_edu.training.classifier import train_classifier
 from imgsynth_edu.training.gan import GANConfig, GANTrainer
 from imgsynth_edu.training.sr import RestorationTrainer
-from imgsynth_edu.utils import save_state_dict
 
 SRRESNET = ["train", "srresnet", "--steps", "1", "--blocks", "1", "--channels", "4", "--patch-size", "32",
             "--batch-size", "2", "--no-eval", "--quiet", "--device", "cpu"]
@@ -70,26 +68,17 @@ def test_a_negative_sample_count_is_refused_not_a_shortened_dataset():
 
 
 # ---- --seed fixes the run ----------------------------------------------------------------------
-def _tiny_srresnet(tmp_path):
-    arguments = {"scale": 2, "num_blocks": 1, "channels": 4, "batch_norm": False, "bicubic_skip": False}
-    path = tmp_path / "init.pt"
-    save_state_dict(SRResNet(**arguments).state_dict(), path)
-    card = {"name": "init", "architecture": "imgsynth_edu.models.srresnet.SRResNet", "arguments": arguments}
-    path.with_suffix(".json").write_text(json.dumps(card))
-    return path
-
-
 TRAIN_COMMANDS = {
-    "srresnet": lambda tmp: SRRESNET,
-    "srgan": lambda tmp: ["train", "srgan", "--init-checkpoint", str(_tiny_srresnet(tmp)), "--scale", "2",
+    "srresnet": lambda init: SRRESNET,
+    "srgan": lambda init: ["train", "srgan", "--init-checkpoint", str(init), "--scale", "2",
                           "--content", "l1", "--d-channels", "4", "--steps", "1", "--patch-size", "32",
                           "--batch-size", "2", "--no-eval", "--quiet", "--device", "cpu"],
-    "burst": lambda tmp: ["train", "burst", "--scale", "2", "--frames", "2", "--steps", "1", "--batch-size", "1",
+    "burst": lambda init: ["train", "burst", "--scale", "2", "--frames", "2", "--steps", "1", "--batch-size", "1",
                           "--patch-size", "32", "--features", "4", "--no-progress", "--device", "cpu"],
-    "dcgan": lambda tmp: ["train", "dcgan", "--steps", "1", "--batch-size", "8", "--latent-dim", "8", "--width", "4",
+    "dcgan": lambda init: ["train", "dcgan", "--steps", "1", "--batch-size", "8", "--latent-dim", "8", "--width", "4",
                           "--device", "cpu"],
-    "toy-gan": lambda tmp: ["train", "toy-gan", "--steps", "2"],
-    "cgan": lambda tmp: ["train", "cgan", "--steps", "1", "--batch-size", "8", "--latent-dim", "8", "--width", "4",
+    "toy-gan": lambda init: ["train", "toy-gan", "--steps", "2"],
+    "cgan": lambda init: ["train", "cgan", "--steps", "1", "--batch-size", "8", "--latent-dim", "8", "--width", "4",
                          "--n-per-class", "4", "--device", "cpu"],
 }
 
@@ -99,8 +88,8 @@ def _weights(path):
 
 
 @pytest.mark.parametrize("command", sorted(TRAIN_COMMANDS))
-def test_the_same_seed_gives_bit_identical_weights_and_another_seed_does_not(command, tmp_path):
-    argv = TRAIN_COMMANDS[command](tmp_path)
+def test_the_same_seed_gives_bit_identical_weights_and_another_seed_does_not(command, tmp_path, write_tiny_srresnet):
+    argv = TRAIN_COMMANDS[command](write_tiny_srresnet(tmp_path / "init.pt", bicubic_skip=False))
     runs = {}
     for name, seed in (("first", "3"), ("again", "3"), ("other", "4")):
         torch.manual_seed(int.from_bytes(name.encode(), "little"))  # whatever the global RNG held before

@@ -20,13 +20,8 @@ PYTHON_KEYWORD = re.compile(r"(?<![-\w])[a-z_]+=")
 
 
 @pytest.fixture
-def files(tmp_path):
-    torch.manual_seed(0)
-    arguments = {"scale": 2, "num_blocks": 1, "channels": 4, "batch_norm": False, "bicubic_skip": True}
-    model = tmp_path / "tiny.pt"
-    save_state_dict(SRResNet(**arguments).state_dict(), model)
-    model.with_suffix(".json").write_text(json.dumps(
-        {"name": "tiny", "architecture": "imgsynth_edu.models.srresnet.SRResNet", "arguments": arguments}))
+def files(tmp_path, write_tiny_srresnet):
+    write_tiny_srresnet(tmp_path / "tiny.pt")
     photo = tmp_path / "photo.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(photo)
     (tmp_path / "notes.png").write_text("not an image")

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from imgsynth_edu.cli import main
-from imgsynth_edu.models.srresnet import SRResNet
-from imgsynth_edu.utils import save_state_dict
-
-
-@pytest.fixture
-def tiny_model(tmp_path):
-    torch.manual_seed(0)
-    arguments = {"scale": 2, "num_blocks": 1, "channels": 4, "batch_norm": False, "bicubic_skip": True}
-    path = tmp_path / "tiny.pt"
-    save_state_dict(SRResNet(**arguments).state_dict(), path)
-    card = {"name": "tiny", "architecture": "imgsynth_edu.models.srresnet.SRResNet", "arguments": arguments}
-    path.with_suffix(".json").write_text(json.dumps(card))
-    return path
 
 
 @pytest.fixture

@@ -14,20 +14,6 @@ from imgsynth_edu import pretrained
 from imgsynth_edu.cli import main
 from imgsynth_edu.data import bicubic_upscale
 from imgsynth_edu.data.image_io import read_image
-from imgsynth_edu.models.srresnet import SRResNet
-from imgsynth_edu.utils import save_state_dict
-
-
-@pytest.fixture
-def tiny_model(tmp_path):
-    """A ×2 model file + card; with bicubic_skip and its zero tail it upscales like bicubic."""
-    torch.manual_seed(0)
-    arguments = {"scale": 2, "num_blocks": 1, "channels": 4, "batch_norm": False, "bicubic_skip": True}
-    path = tmp_path / "tiny.pt"
-    save_state_dict(SRResNet(**arguments).state_dict(), path)
-    card = {"name": "tiny", "architecture": "imgsynth_edu.models.srresnet.SRResNet", "arguments": arguments}
-    path.with_suffix(".json").write_text(json.dumps(card))
-    return path
 
 
 def _smooth(height, width, channels, seed=0):
