@@ -279,7 +279,7 @@ baseline_tracker = ModeTracker(ring, track_every)
 trainer = toy_trainer(ema_decay=0.99, log_every=10, n_preview=500, callbacks=[baseline_tracker])
 monitor = TrainingMonitor(trainer, every=steps // 4, toy=ring)
 display(monitor.widget)
-trainer.fit()
+log = trainer.fit()  # a History of the logged losses, also at trainer.history; the monitor shows it live
 
 # %%
 monitor.static_figure()

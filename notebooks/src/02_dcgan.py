@@ -127,7 +127,7 @@ scorer = DigitScores(every=steps // 4, n=ise.quick_or_full(200, 1000))
 trainer = dcgan_trainer(n_preview=32, callbacks=[scorer])
 monitor = TrainingMonitor(trainer, every=steps // 4, zoom=2)
 display(monitor.widget)
-trainer.fit()
+log = trainer.fit()  # a History of the logged losses, also at trainer.history; the monitor shows it live
 
 # %%
 monitor.static_figure()

@@ -30,7 +30,7 @@ if "google.colab" in sys.modules:
 import imgsynth_edu as ise
 print(ise.mode_banner("04_measuring_quality"))
 device = ise.get_device()
-ise.seed_everything(0)
+_ = ise.seed_everything(0)  # seeds Python, NumPy and torch; the seeded generator it returns is not needed here
 
 # %%
 import inspect

@@ -31,7 +31,7 @@ if "google.colab" in sys.modules:
 import imgsynth_edu as ise
 print(ise.mode_banner("05_super_resolution"))
 device = ise.get_device()
-ise.seed_everything(0)
+_ = ise.seed_everything(0)  # seeds Python, NumPy and torch; the seeded generator it returns is not needed here
 
 # %%
 import inspect
