@@ -47,6 +47,22 @@ def hardware() -> tuple[str, str]:
     return "cpu", f"a {os.cpu_count()}-core CPU"
 
 
+class TimingClient(NotebookClient):
+    """A notebook runner without nbclient's emulation of the Output widget.
+
+    nbclient imitates a browser's Output widget so that captured output lands
+    in the right cell; its bookkeeping asserts that hooks are removed in the
+    order they were added, which the ``interactive`` widgets of a long lesson
+    do not always do (a bare ``AssertionError`` from the runner, not from the
+    lesson). A timing run needs no captured widget output, so widget comms are
+    left unhandled and no widget state is kept.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, store_widget_state=False, **kwargs)
+        self.comm_open_handlers = {"jupyter.widget": lambda message: None}
+
+
 def run_lesson(path: Path, mode: str, timeout: int, keep_executed: Path | None) -> float:
     """Execute ``path`` in ``mode``; return its wall time in seconds (raises if a cell fails)."""
     notebook = nbformat.read(path, as_version=4)
@@ -56,8 +72,8 @@ def run_lesson(path: Path, mode: str, timeout: int, keep_executed: Path | None) 
     try:
         with tempfile.TemporaryDirectory(prefix="imgsynth-time-") as folder:
             start = time.perf_counter()
-            NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                           resources={"metadata": {"path": folder}}).execute()
+            TimingClient(notebook, timeout=timeout, kernel_name="python3",
+                         resources={"metadata": {"path": folder}}).execute()
             seconds = time.perf_counter() - start
     finally:
         if previous is None:
