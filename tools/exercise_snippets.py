@@ -27,7 +27,7 @@ LESSONS = {
     "04": "04_measuring_quality",
     "05": "05_super_resolution",
     "06": "06_multi_frame_restoration",
-    "07": "07_diffusion",
+    "07": "07_diffusion_vs_gan",
     "08": "08_what_networks_see",
 }
 

@@ -31,7 +31,7 @@ if "google.colab" in sys.modules:
     %pip install --quiet "{{INSTALL_SPEC}}"
 %matplotlib inline
 import imgsynth_edu as ise
-print(ise.mode_banner("07_diffusion"))
+print(ise.mode_banner("07_diffusion_vs_gan"))
 device = ise.get_device()
 _ = ise.seed_everything(0)  # seeds Python, NumPy and torch; the seeded generator it returns is not needed here
 
