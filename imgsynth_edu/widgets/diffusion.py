@@ -81,7 +81,9 @@ class DenoisingScrubber:
     run as "progressive generation"; the "predicted x_0" of DDIM, Song et al. 2021
     eq. 12), clipped to the data range as the sampler does. DDIM then moves to
     the next kept timestep ``s``: ``x_s = √ᾱ_s x̂_0 + √(1-ᾱ_s-σ²) ε̂ + σ z``.
-    Early on ``x̂_0`` is a blurry average digit; it sharpens as ``t`` falls.
+    At ``t = T`` the guess is useless (``√ᾱ_T ≈ 0`` magnifies any error of ``ε̂``,
+    and what is left is the clipping); a step or two later it is a blurry digit,
+    which sharpens as ``t`` falls.
     At ``t = 0`` the trajectory ends: ``x_t`` *is* the sample that
     ``model.sample`` returns for the same seed and settings.
 
