@@ -301,7 +301,7 @@ plt.show()
 
 # %%
 pytorch, onnx_fp32, onnx_int8 = engines["pytorch_fp32"], engines["onnxruntime_fp32"], engines["onnxruntime_int8"]
-ise.claim("ONNX Runtime fp32 is faster than PyTorch on this CPU and gives the same quality (Y-PSNR within 0.001 dB)",
+ise.claim("ONNX Runtime fp32 is faster than PyTorch on the benchmark's CPU and gives the same quality (Y-PSNR within 0.001 dB)",
           onnx_fp32["frames_per_s"] > pytorch["frames_per_s"] and abs(onnx_fp32["psnr_y_vs_pytorch_db"]) < 0.001,
           measured=f"{onnx_fp32['speed_vs_pytorch']:.2f}× PyTorch's speed, {onnx_fp32['psnr_y_db']:.3f} dB against "
                    f"{pytorch['psnr_y_db']:.3f} dB")
@@ -311,7 +311,7 @@ ise.claim("int8 is the fastest of the three and costs under 0.05 dB, with a file
           measured=f"{onnx_int8['frames_per_s']:.2f} frames/s ({onnx_int8['frames_per_s'] / onnx_fp32['frames_per_s']:.2f}× "
                    f"ONNX fp32), {onnx_int8['psnr_y_vs_pytorch_db']:+.3f} dB, {export_run['quantize']['bytes'] / 1e3:.0f} kB "
                    f"against {export_run['export']['bytes'] / 1e3:.0f} kB")
-ise.claim("none of them is anywhere near real time on this CPU: even int8 is over 30× too slow for 30 frames/s",
+ise.claim("none of them is anywhere near real time on that CPU: even int8 is over 30× too slow for 30 frames/s",
           all(not row["reaches_30_fps"] and row["times_too_slow_for_30_fps"] > 30 for row in engines.values()),
           measured=", ".join(f"{names[key]} {row['times_too_slow_for_30_fps']:.0f}×" for key, row in engines.items()))
 
@@ -475,7 +475,8 @@ lesson09.check_global_batch_and_lr(global_batch_and_lr)
 #   them, measure it (`benchmarks/ddp_overhead.py`).
 # * **ONNX** export runs the same model outside Python, and here faster than PyTorch; **int8**
 #   (a per-tensor or per-channel scale, rounding and clamping to −127..127) made it faster still and
-#   the file 2.8× smaller, for 0.025 dB. Real time at 256×256 → ×4 is 30× away on a CPU either way.
+#   the file under half the size, for a few hundredths of a dB. Real time at 256×256 → ×4 stayed over
+#   30× away on the benchmark's CPU either way.
 #
 # ## References
 #
