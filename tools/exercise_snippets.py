@@ -29,6 +29,7 @@ LESSONS = {
     "06": "06_multi_frame_restoration",
     "07": "07_diffusion_vs_gan",
     "08": "08_what_networks_see",
+    "09": "09_scaling_up_and_down",
 }
 
 
