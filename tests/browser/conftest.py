@@ -152,17 +152,28 @@ def _write_lab_settings(folder: Path) -> None:
         path.write_text(json.dumps(values), encoding="utf-8")
 
 
-def _break_observers(notebook_path: Path) -> None:
-    """Insert, after every cell that displays a widget, a cell that removes all observers."""
+def _displays_a_widget(output) -> bool:
+    """A stored output where a widget was displayed: its view, or the placeholder text that
+    ``tools/notebook.py`` leaves in its place (stored lessons keep no widget state)."""
+    if str(REPO / "tests") not in sys.path:
+        sys.path.insert(0, str(REPO / "tests"))
+    import notebook_rules
+
+    return ("application/vnd.jupyter.widget-view+json" in output.get("data", {})
+            or notebook_rules.TOOL.is_widget_placeholder(output))
+
+
+def _break_observers(notebook_path: Path) -> int:
+    """Insert, after every cell that displays a widget, a cell that removes all observers; returns how many."""
     import nbformat
 
     notebook = nbformat.read(notebook_path, as_version=4)
     cells = []
+    broken = 0
     for cell in notebook.cells:
         cells.append(cell)
-        if cell.cell_type == "code" and any(
-            "application/vnd.jupyter.widget-view+json" in output.get("data", {}) for output in cell.get("outputs", [])
-        ):
+        if cell.cell_type == "code" and any(_displays_a_widget(output) for output in cell.get("outputs", [])):
+            broken += 1
             cells.append(nbformat.v4.new_code_cell(
                 "# injected by IMGSYNTH_BROWSER_BREAK_OBSERVERS=1: every widget stops updating\n"
                 "import ipywidgets as _w\n"
@@ -174,6 +185,7 @@ def _break_observers(notebook_path: Path) -> None:
             ))
     notebook.cells = cells
     nbformat.write(notebook, notebook_path)
+    return broken
 
 
 class LabServer:
@@ -192,10 +204,13 @@ def lab(tmp_path_factory):
     base = tmp_path_factory.mktemp("jupyterlab")
     root = base / "notebooks"
     root.mkdir()
+    broken = 0
     for notebook in sorted(NOTEBOOKS.glob("*.ipynb")):
         shutil.copy2(notebook, root / notebook.name)
         if BREAK_OBSERVERS:
-            _break_observers(root / notebook.name)
+            broken += _break_observers(root / notebook.name)
+    if BREAK_OBSERVERS and not broken:  # the self-check must break something, or it proves nothing
+        raise RuntimeError("IMGSYNTH_BROWSER_BREAK_OBSERVERS=1 found no cell that displays a widget to break")
     settings = base / "user-settings"
     _write_lab_settings(settings)
     for name in ("workspaces", "config", "runtime", "ipython"):
