@@ -15,7 +15,7 @@ torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
 @pytest.fixture
 def write_tiny_srresnet():
-    """Write a tiny ×2 SRResNet model file and its card: ``write(path, bicubic_skip=True) -> path``.
+    """Write a tiny SRResNet model file and its card: ``write(path, bicubic_skip=True, scale=2) -> path``.
 
     One residual block of 4 channels, seeded, so the file is the same every time; with
     ``bicubic_skip`` and its zero-initialised tail it upscales like bicubic.
@@ -25,9 +25,9 @@ def write_tiny_srresnet():
     from imgsynth_edu.models.srresnet import SRResNet
     from imgsynth_edu.utils import save_state_dict
 
-    def write(path, bicubic_skip: bool = True):
+    def write(path, bicubic_skip: bool = True, scale: int = 2):
         torch.manual_seed(0)
-        arguments = {"scale": 2, "num_blocks": 1, "channels": 4, "batch_norm": False, "bicubic_skip": bicubic_skip}
+        arguments = {"scale": scale, "num_blocks": 1, "channels": 4, "batch_norm": False, "bicubic_skip": bicubic_skip}
         save_state_dict(SRResNet(**arguments).state_dict(), path)
         card = {"name": path.stem, "architecture": "imgsynth_edu.models.srresnet.SRResNet", "arguments": arguments}
         path.with_suffix(".json").write_text(json.dumps(card))

@@ -104,12 +104,13 @@ def test_upscale_never_leaves_a_half_written_file(tiny_model, tmp_path, monkeypa
     Image.fromarray((_smooth(8, 8, 3) * 255).astype(np.uint8)).save(src)
     dst.write_bytes(b"previous result")
 
-    def write_half_then_fail(self, handle, array):
+    def write_a_strip_then_fail(self, handle, rows):
         handle.write(b"\x89PNG half")
-        raise KeyboardInterrupt  # the user pressed Ctrl-C mid-write
+        next(iter(rows))  # the first strip is restored and streamed out ...
+        raise KeyboardInterrupt  # ... then the user presses Ctrl-C mid-write
 
-    monkeypatch.setattr(png.Writer, "write_array", write_half_then_fail)
-    assert _upscale(tiny_model, src, dst, "--overwrite") == 130  # Ctrl-C: a message, no traceback
+    monkeypatch.setattr(png.Writer, "write", write_a_strip_then_fail)
+    assert _upscale(tiny_model, src, dst, "--overwrite", "--tile", "4") == 130  # Ctrl-C: a message, no traceback
     assert dst.read_bytes() == b"previous result"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png", "out.png", "tiny.json", "tiny.pt"]
 

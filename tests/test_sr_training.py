@@ -282,3 +282,22 @@ def test_perception_distortion_curve_ends_at_its_two_networks():
     assert curve[0]["psnr_y"] != pytest.approx(curve[-1]["psnr_y"], abs=1e-3)  # the two ends differ
     with pytest.raises(ValueError, match="alphas"):
         perception_distortion_curve(first, second, photos, 2, alphas=())
+
+
+@pytest.mark.parametrize("changed, match", [
+    ({"adversarial_weight": 1e-2}, r"adversarial_weight 0\.001 -> 0\.01"),
+    ({"content_loss": torch.nn.functional.mse_loss}, r"content_loss 'l1_loss' -> 'mse_loss'"),
+    ({"average_decay": 0.5}, r"average_decay 0\.9 -> 0\.5"),
+])
+def test_srgan_resume_refuses_changed_loss_weights_naming_them(patches, tmp_path, changed, match):
+    """What SRGAN adds to the config (its loss weights, the weight average) is a hyper-parameter too."""
+    def trainer(**overrides):
+        torch.manual_seed(0)
+        return SRGANTrainer(SRResNet(scale=2, num_blocks=1, channels=8), SRGANDiscriminator(base_channels=4),
+                            patches, batch_size=2, device="cpu", progress=False,
+                            **{"average_decay": 0.9, **overrides})
+
+    trainer(checkpoint_path=tmp_path / "gan.pt").fit(1)
+    with pytest.raises(ValueError, match=match):
+        trainer(**changed).fit(2, resume=tmp_path / "gan.pt")
+    assert trainer().fit(2, resume=tmp_path / "gan.pt")  # the same recipe resumes

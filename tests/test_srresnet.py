@@ -13,6 +13,7 @@ from imgsynth_edu.models.srresnet import (
     interpolate_networks,
     interpolate_state_dicts,
     receptive_field_radius,
+    upscale_strips,
     upscale_tiled,
 )
 
@@ -98,6 +99,50 @@ def test_too_little_overlap_changes_the_result():
         whole = model(image).clamp(0, 1)
     seams = upscale_tiled(model, image, 4, tile=8, overlap=0)
     assert (seams - whole).abs().max().item() > 1e-3
+
+
+def test_strips_come_one_row_of_tiles_at_a_time_and_add_up_to_the_tiled_result():
+    torch.manual_seed(0)
+    model = SRResNet(num_blocks=1, channels=8, batch_norm=False).eval()
+    image = torch.rand(1, 3, 37, 29)
+    strips = list(upscale_strips(model, image, 4, tile=8))
+    assert [tuple(strip.shape) for strip in strips] == [(1, 3, 32, 116)] * 4 + [(1, 3, 20, 116)]  # 37 = 4·8 + 5
+    assert torch.equal(torch.cat(strips, dim=-2), upscale_tiled(model, image, 4, tile=8))
+    with torch.no_grad():
+        whole = model(image).clamp(0, 1)
+    assert (torch.cat(strips, dim=-2) - whole).abs().max().item() < 1e-5
+
+
+def test_strips_leave_autograd_on_in_the_callers_code():
+    """A ``with torch.no_grad()`` around the ``yield`` would switch autograd off between strips."""
+    model = SRResNet(num_blocks=1, channels=4, batch_norm=False).eval()
+    strips = upscale_strips(model, torch.rand(1, 3, 12, 8), 4, tile=4)
+    first = next(strips)
+    assert torch.is_grad_enabled()
+    assert not first.requires_grad  # the restoration itself is not recorded
+    strips.close()
+    assert torch.is_grad_enabled()
+
+
+def test_strips_check_their_arguments_when_called_not_when_first_iterated():
+    model = SRResNet(num_blocks=1, channels=4, batch_norm=False).eval()
+    with pytest.raises(ValueError, match="tile"):
+        upscale_strips(model, torch.rand(1, 3, 8, 8), 4, tile=0)
+    with pytest.raises(ValueError, match="overlap must be given"):
+        upscale_strips(lambda x: x, torch.rand(1, 3, 8, 8), 4)
+
+
+def test_tiled_bicubic_with_a_two_pixel_overlap_is_one_pass_of_bicubic():
+    """What ``upscale`` does to an alpha channel: Keys' kernel reads 2 pixels each side, so overlap 2 is exact."""
+    from functools import partial
+
+    from imgsynth_edu.data import bicubic_upscale
+
+    alpha = torch.rand(1, 1, 23, 19, generator=torch.Generator().manual_seed(3))
+    tiled = torch.cat(list(upscale_strips(partial(bicubic_upscale, scale=4), alpha, 4, tile=5, overlap=2)), dim=-2)
+    assert torch.equal(tiled, bicubic_upscale(alpha, 4))
+    too_little = torch.cat(list(upscale_strips(partial(bicubic_upscale, scale=4), alpha, 4, tile=5, overlap=1)), -2)
+    assert not torch.equal(too_little, bicubic_upscale(alpha, 4))  # the overlap matters
 
 
 def test_upscale_tiled_accepts_a_single_image_and_checks_its_input():

@@ -23,6 +23,7 @@ import json
 import sys
 import time
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -30,12 +31,12 @@ import torch
 from .. import pretrained
 from ..data import photo_names, photo_set
 from ..data.degradations import bicubic_upscale
-from ..data.image_io import check_writable_suffix, read_image, read_image_folder, write_image
+from ..data.image_io import check_writable_suffix, read_image, read_image_folder, write_image_strips
 from ..data.image_sets import get_image_set
 from ..data.patches import PairedPatchDataset
 from ..evaluation import evaluate_sr
 from ..losses import VGGPerceptualLoss, l1_loss, mse_loss
-from ..models.srresnet import SRGANDiscriminator, SRResNet, upscale_tiled
+from ..models.srresnet import SRGANDiscriminator, SRResNet, upscale_strips
 from ..training import distributed
 from ..training.sr import RestorationTrainer, SRGANTrainer
 from ..utils import get_device
@@ -287,6 +288,11 @@ def run_train_srgan(args) -> int:
 # ----------------------------------------------------------------------------
 # upscale
 # ----------------------------------------------------------------------------
+#: Low-resolution pixels each side that bicubic interpolation reads (Keys' kernel is non-zero within 2):
+#: the tile overlap that makes tiled bicubic equal to one pass over the image.
+BICUBIC_RADIUS = 2
+
+
 def run_upscale(args) -> int:
     check_writable_suffix(args.output)
     cards.claim_outputs({"output": args.output}, {"the input": args.input, "--checkpoint": args.checkpoint},
@@ -299,15 +305,20 @@ def run_upscale(args) -> int:
     if grey:
         pixels = pixels.expand(-1, 3, -1, -1)  # the model is RGB
     started = time.perf_counter()
-    restored = upscale_tiled(model, pixels, args.scale, tile=args.tile)  # -> 1×3×(s·h)×(s·w)
+    # Strip by strip: each row of tiles is restored, written to the file and dropped, so the command's
+    # memory is the input, one tile's activations and one strip -- never the (s·h)×(s·w) result.
+    strips = upscale_strips(model, pixels, args.scale, tile=args.tile)  # yields 1×3×(s·rows)×(s·w)
     if grey:
-        restored = restored.mean(dim=1, keepdim=True)  # back to one channel
-    if alpha is not None:
-        alpha = bicubic_upscale(alpha, args.scale)  # alpha is not an image the model knows: bicubic
+        strips = (strip.mean(dim=1, keepdim=True) for strip in strips)  # back to one channel
+    alpha_strips = None
+    if alpha is not None:  # alpha is not an image the model knows: bicubic, on the same strips
+        alpha_strips = upscale_strips(partial(bicubic_upscale, scale=args.scale), alpha, args.scale,
+                                      tile=args.tile, overlap=BICUBIC_RADIUS)
         print("note: the alpha channel was upscaled with bicubic interpolation (the model restores colour only)",
               file=sys.stderr)
-    out_bits = write_image(args.output, restored, alpha=alpha, bit_depth=image.bit_depth)
-    height, width = restored.shape[-2:]
+    height, width = args.scale * image.height, args.scale * image.width
+    out_bits = write_image_strips(args.output, strips, height=height, width=width, alpha_strips=alpha_strips,
+                                  bit_depth=image.bit_depth)
     print(f"{args.input} ({image.width}×{image.height}, {image.bit_depth}-bit) -> {args.output} "
           f"({width}×{height}, {out_bits}-bit) with {label} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return 0

@@ -19,6 +19,7 @@ Lesson: ``05_super_resolution.ipynb`` (upscaling your own photo).
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from ..utils import atomic_write
 
 __all__ = [
     "IMAGE_SUFFIXES", "ImageFolder", "LoadedImage", "load_image_file", "read_image", "read_image_folder",
-    "write_image",
+    "write_image", "write_image_strips",
 ]
 
 #: File suffixes that :func:`read_image_folder` picks up and :func:`write_image` can write.
@@ -59,8 +60,9 @@ class LoadedImage:
 
 
 def _from_array(array: np.ndarray, max_value: int, has_alpha: bool, bit_depth: int) -> LoadedImage:
-    """``H×W×planes`` integers -> :class:`LoadedImage`."""
-    image = torch.from_numpy(array.astype(np.float32) / max_value).permute(2, 0, 1)[None]  # 1×planes×H×W
+    """``H×W×planes`` integers -> :class:`LoadedImage` (one float32 copy: a large photo's memory is counted)."""
+    planes_first = np.ascontiguousarray(array.transpose(2, 0, 1))  # planes×H×W, still integers
+    image = torch.from_numpy(planes_first).to(torch.float32).div_(max_value)[None]  # 1×planes×H×W
     alpha = image[:, -1:] if has_alpha else None
     pixels = image[:, :-1] if has_alpha else image  # 1×C×H×W
     return LoadedImage(pixels.contiguous(), None if alpha is None else alpha.contiguous(), bit_depth)
@@ -71,7 +73,10 @@ def _read_png(path: Path) -> LoadedImage:
 
     width, height, rows, info = png.Reader(filename=str(path)).asDirect()  # palette and tRNS expanded
     planes = info["planes"]
-    array = np.vstack([np.asarray(row, dtype=np.uint32) for row in rows]).reshape(height, width, planes)
+    array = np.empty((height, width * planes), dtype=np.uint16 if info["bitdepth"] > 8 else np.uint8)
+    for index, row in enumerate(rows):  # pypng decodes a row at a time: fill them in, no list of rows
+        array[index] = row
+    array = array.reshape(height, width, planes)  # (H, W, planes)
     bits = info["bitdepth"]
     return _from_array(array, 2**bits - 1, info["alpha"], 16 if bits > 8 else 8)
 
@@ -274,9 +279,8 @@ def _to_integer_levels(planes: list[torch.Tensor], bit_depth: int) -> np.ndarray
     """``1×C×H×W`` tensors in ``[0, 1]`` -> one ``H×W×ΣC`` ``uint8``/``uint16`` array of ``round(x · (2^bits - 1))``.
 
     Converted :data:`WRITE_STRIP_ROWS` rows at a time into the preallocated
-    integer array, so that writing a large result (the ×4 upscale of a photo)
-    needs the output's integer bytes plus one strip, never a float64 (or a
-    rounded) copy of the whole image.
+    integer array, so that the conversion needs the integer bytes plus one
+    strip, never a float64 (or a rounded) copy of the whole input.
     """
     max_value = 2**bit_depth - 1
     height, width = planes[0].shape[-2:]
@@ -299,44 +303,122 @@ def write_image(path: str | Path, pixels: torch.Tensor, *, alpha: torch.Tensor |
     PNG keeps ``bit_depth`` 16 and ``alpha``; other formats store 8 bits (a
     16-bit request is written as 8 bits with a note on stderr) and JPEG drops
     alpha (with a note). Values are rounded to the nearest level, never clipped:
-    out-of-range input is refused.
+    out-of-range input is refused. (The image is handed to
+    :func:`write_image_strips` as :data:`WRITE_STRIP_ROWS`-row views.)
     """
-    suffix = check_writable_suffix(path)
-    if bit_depth not in (8, 16):
-        raise ValueError(f"bit_depth must be 8 or 16, got {bit_depth!r}")
     if pixels.ndim == 3:
         pixels = pixels[None]
     check_images(pixels, "pixels", channels=(1, 3))
     if pixels.shape[0] != 1:
         raise ValueError(f"pixels must hold one image, got a batch of {pixels.shape[0]}")
-    planes = [pixels]
     if alpha is not None:
         if alpha.ndim == 3:
             alpha = alpha[None]
         check_images(alpha, "alpha", channels=(1,))
         if alpha.shape[-2:] != pixels.shape[-2:]:
             raise ValueError(f"alpha must be {tuple(pixels.shape[-2:])} like pixels, got {tuple(alpha.shape[-2:])}")
-        if suffix in (".jpg", ".jpeg"):
-            print(f"note: {Path(path).name}: JPEG has no alpha channel; alpha dropped", file=sys.stderr)
-        else:
-            planes.append(alpha)
+    height, width = pixels.shape[-2:]
+    strips = pixels.split(WRITE_STRIP_ROWS, dim=-2)  # views, no copy
+    alpha_strips = None if alpha is None else alpha.split(WRITE_STRIP_ROWS, dim=-2)
+    return write_image_strips(path, strips, height=height, width=width, alpha_strips=alpha_strips,
+                              bit_depth=bit_depth)
+
+
+def write_image_strips(
+    path: str | Path,
+    strips,
+    *,
+    height: int,
+    width: int,
+    alpha_strips=None,
+    bit_depth: int = 8,
+) -> int:
+    """Write an image that arrives as horizontal strips, top to bottom; returns the bits written.
+
+    ``strips`` yields ``1×C×rows×width`` tensors in ``[0, 1]`` (C = 1 or 3,
+    the same for every strip) whose rows add up to ``height``;
+    ``alpha_strips``, if given, yields the matching ``1×1×rows×width`` alpha
+    strips. This is how a result larger than memory is written: a PNG is
+    *streamed* (each strip is turned into integer levels, compressed and
+    dropped), so the writer holds one strip, never the image; other formats
+    (Pillow writes a whole image) collect the integer levels only, 1 or 2
+    bytes per value instead of a float tensor's 4. The rest is as
+    :func:`write_image`: rounding to the nearest level, out-of-range values
+    refused (the half-written file is then removed), 16 bits for PNG only,
+    no alpha in JPEG.
+
+    Lesson: ``05_super_resolution.ipynb`` (upscaling your own photo).
+    """
+    suffix = check_writable_suffix(path)
+    if bit_depth not in (8, 16):
+        raise ValueError(f"bit_depth must be 8 or 16, got {bit_depth!r}")
+    for name, value in (("height", height), ("width", width)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    if alpha_strips is not None and suffix in (".jpg", ".jpeg"):
+        print(f"note: {Path(path).name}: JPEG has no alpha channel; alpha dropped", file=sys.stderr)
+        alpha_strips = None
     if suffix != ".png" and bit_depth == 16:
         print(f"note: {Path(path).name}: {suffix} stores 8 bits per channel; written as 8-bit (use .png for 16-bit)",
               file=sys.stderr)
         bit_depth = 8
-    array = _to_integer_levels(planes, bit_depth)  # H×W×planes, uint8 or uint16
-    height, width, count = array.shape
+    strips = iter(strips)
+    first = next(strips, None)
+    if first is None:
+        raise ValueError("strips must yield at least one strip, got none")
+    colour = first.shape[-3] if first.ndim >= 3 else 0
+    if colour not in (1, 3):
+        raise ValueError(f"strips must be 1×C×rows×W with C = 1 or 3, got a first strip of shape {tuple(first.shape)}")
+    count = colour + (alpha_strips is not None)  # planes in the file: 1 (grey), 2 (grey+alpha), 3 (RGB), 4 (RGBA)
+    levels = _level_strips(itertools.chain([first], strips), alpha_strips, colour, height, width, bit_depth)
     if suffix == ".png":
         import png
 
+        def rows():  # one flat row of H×W×planes levels at a time, as pypng takes them
+            for block in levels:  # rows×W×planes
+                yield from block.reshape(block.shape[0], -1)
+
         writer = png.Writer(width, height, greyscale=count <= 2, alpha=count in (2, 4), bitdepth=bit_depth)
         with atomic_write(path) as handle:
-            writer.write_array(handle, array.reshape(-1))
+            writer.write(handle, rows())
     else:
         from PIL import Image
 
+        array = np.empty((height, width, count), dtype=np.uint8)  # (H, W, planes): the levels, nothing more
+        top = 0
+        for block in levels:
+            array[top : top + block.shape[0]] = block
+            top += block.shape[0]
         pil = Image.fromarray(array[:, :, 0] if count == 1 else array)  # L, LA, RGB or RGBA
         fmt = Image.registered_extensions()[suffix]
         with atomic_write(path) as handle:
             pil.save(handle, format=fmt)
     return bit_depth
+
+
+def _level_strips(strips, alpha_strips, colour: int, height: int, width: int, bit_depth: int) -> Iterator[np.ndarray]:
+    """Check each incoming strip and turn it into ``rows×W×planes`` integer levels (see :func:`write_image_strips`)."""
+    alpha_strips = None if alpha_strips is None else iter(alpha_strips)
+    done = 0
+    for index, strip in enumerate(strips):
+        check_images(strip, f"strip {index}", channels=(colour,))
+        if strip.shape[0] != 1 or strip.shape[-1] != width:
+            raise ValueError(f"strip {index} must be 1×{colour}×rows×{width}, got {tuple(strip.shape)}")
+        planes = [strip]
+        if alpha_strips is not None:
+            alpha = next(alpha_strips, None)
+            if alpha is None:
+                raise ValueError(f"alpha_strips ended before strip {index}")
+            check_images(alpha, f"alpha strip {index}", channels=(1,))
+            if alpha.shape[0] != 1 or alpha.shape[-2:] != strip.shape[-2:]:
+                raise ValueError(f"alpha strip {index} must be 1×1×{strip.shape[-2]}×{width}, got {tuple(alpha.shape)}")
+            planes.append(alpha)
+        done += strip.shape[-2]
+        if done > height:
+            raise ValueError(f"strips hold more than height={height} rows")
+        levels = _to_integer_levels(planes, bit_depth)  # rows×W×planes
+        del strip, planes  # drop the float strip now: the next one is made while these levels are written
+        alpha = None
+        yield levels
+    if done != height:
+        raise ValueError(f"strips hold {done} rows, expected height={height}")

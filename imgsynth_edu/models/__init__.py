@@ -6,7 +6,7 @@
   :class:`ProjectionDiscriminator`, and pix2pix: :class:`UNetGenerator`,
   :class:`InpaintingGenerator`, :class:`PatchDiscriminator` (lesson 03);
 * :mod:`.classifier` - :class:`DigitClassifier`, the judge and feature network for digits (lesson 04);
-* :mod:`.srresnet` - :class:`SRResNet`, :class:`SRGANDiscriminator`, :func:`upscale_tiled` (lesson 05);
+* :mod:`.srresnet` - :class:`SRResNet`, :class:`SRGANDiscriminator`, :func:`upscale_tiled`, :func:`upscale_strips` (lesson 05);
 * :mod:`.burst` - :class:`BurstSR`, the learned burst restorer (lesson 06);
 * :mod:`.diffusion` - DDPM/DDIM: noise schedules, :class:`MLPDenoiser` / :class:`UNetDenoiser`,
   the simple loss, samplers, classifier-free guidance, the bound in bits/dim (lesson 07).
@@ -26,7 +26,7 @@ from .cgan import (
 )
 from .classifier import DigitClassifier
 from .gan import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, lerp, slerp
-from .srresnet import SRGANDiscriminator, SRResNet, upscale_tiled
+from .srresnet import SRGANDiscriminator, SRResNet, upscale_strips, upscale_tiled
 
 __all__ = [
     "BurstSR",
@@ -45,5 +45,6 @@ __all__ = [
     "UNetGenerator",
     "lerp",
     "slerp",
+    "upscale_strips",
     "upscale_tiled",
 ]

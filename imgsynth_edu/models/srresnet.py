@@ -30,9 +30,11 @@ Images enter and leave in ``[0, 1]``: ``SRResNet.forward(low_res)`` takes an
 clamped (a training loss must see the raw values); :func:`upscale_tiled`
 clamps what it returns, and says so.
 
-:func:`upscale_tiled` runs any restorer on overlapping tiles so that memory
+:func:`upscale_strips` runs any restorer on overlapping tiles so that memory
 grows with the tile, not the image, and gives the same result as one pass
-(exactly so for a model in ``eval()`` mode, whose BN is a fixed affine map).
+(exactly so for a model in ``eval()`` mode, whose BN is a fixed affine map);
+it yields the result a row of tiles at a time, so that a command can write
+it to a file as it goes. :func:`upscale_tiled` assembles the whole result.
 
 Lesson: ``05_super_resolution.ipynb``.
 """
@@ -41,6 +43,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -57,6 +60,7 @@ __all__ = [
     "interpolate_state_dicts",
     "receptive_field_radius",
     "upsample_factors",
+    "upscale_strips",
     "upscale_tiled",
 ]
 
@@ -246,33 +250,43 @@ def receptive_field_radius(model: nn.Module) -> int:
     return radius
 
 
-def upscale_tiled(
-    model: nn.Module,
+def upscale_strips(
+    model,
     image: torch.Tensor,
     scale: int,
     tile: int = 256,
     overlap: int | None = None,
-) -> torch.Tensor:
-    """Run ``model`` on overlapping ``tile × tile`` low-resolution tiles and stitch the results.
+) -> Iterator[torch.Tensor]:
+    """Run ``model`` on overlapping ``tile × tile`` tiles and yield the result one row of tiles at a time.
 
     Each tile is enlarged by ``overlap`` pixels on every side (where the image
     allows), restored, and only its centre is kept: with ``overlap`` at least
     the model's receptive-field radius (:func:`receptive_field_radius`, the
     default), each kept pixel saw exactly the input it would have seen in one
     pass, so tiled == untiled (within float rounding; exactly so in
-    ``eval()`` mode, where BN is a fixed affine map). Memory is bounded by
-    ``(tile + 2·overlap)²`` input pixels, not by the image.
+    ``eval()`` mode, where BN is a fixed affine map).
+
+    Yielding strips instead of one assembled result is what bounds the memory
+    of a whole command: the network holds one ``(tile + 2·overlap)²`` tile,
+    the caller one strip of ``scale·tile`` output rows, which it can write to
+    a file and drop (``imgsynth-edu upscale`` does). Nothing ever holds the
+    whole ``(scale·H) × (scale·W)`` result unless the caller keeps it
+    (:func:`upscale_tiled` does).
 
     Args:
-        model: a restorer ``N×C×h×w -> N×C×(scale·h)×(scale·w)``.
-        image: ``N×C×h×w`` (or ``C×h×w``) in ``[0, 1]``.
+        model: a restorer ``N×C×h×w -> N×C×(scale·h)×(scale·w)``: an
+            ``nn.Module`` (run on the device of its parameters) or any such
+            callable (then give ``overlap``; it runs where ``image`` is).
+        image: ``N×C×H×W`` (or ``C×H×W``) in ``[0, 1]``.
         scale: the model's scale factor.
         tile: side of the kept low-resolution tile.
         overlap: extra context around each tile (default: the receptive field).
 
-    Returns the ``N×C×(scale·h)×(scale·w)`` result on ``image``'s device,
-    clamped to ``[0, 1]`` (bicubic-like overshoot at edges is cut, as when the
-    image is saved to an 8-bit file).
+    Yields ``N×C×(scale·rows)×(scale·W)`` strips (``C×…`` for a ``C×H×W``
+    input), top to bottom, on ``image``'s device, clamped to ``[0, 1]``
+    (bicubic-like overshoot at edges is cut, as when the image is saved to an
+    8-bit file); ``rows`` is ``tile`` except for the last strip. Arguments are
+    checked when this is called, not when the first strip is asked for.
 
     Lesson: ``05_super_resolution.ipynb`` (upscaling your own photo).
     """
@@ -283,28 +297,68 @@ def upscale_tiled(
     check_positive_int(scale, "scale")
     check_positive_int(tile, "tile")
     if overlap is None:
+        if not isinstance(model, nn.Module):
+            raise ValueError("overlap must be given when model is not an nn.Module (its receptive field is unknown)")
         overlap = receptive_field_radius(model)
     if isinstance(overlap, bool) or not isinstance(overlap, int) or overlap < 0:
         raise ValueError(f"overlap must be an int >= 0, got {overlap!r}")
-    parameter = next(model.parameters(), None)
+    parameter = next(model.parameters(), None) if isinstance(model, nn.Module) else None
     device = parameter.device if parameter is not None else image.device
+    return _strips(model, image, scale, tile, overlap, device, squeeze)
+
+
+def _strips(model, image, scale, tile, overlap, device, squeeze) -> Iterator[torch.Tensor]:
+    """The loop of :func:`upscale_strips` (a generator, so that the checks above run eagerly)."""
     count, channels, height, width = image.shape
-    output = torch.empty(count, channels, height * scale, width * scale, dtype=image.dtype, device=image.device)
-    with torch.no_grad():
-        for top in range(0, height, tile):
-            for left in range(0, width, tile):
-                bottom, right = min(top + tile, height), min(left + tile, width)
-                # The tile plus its context, cut at the image border.
-                top_c, left_c = max(top - overlap, 0), max(left - overlap, 0)
-                bottom_c, right_c = min(bottom + overlap, height), min(right + overlap, width)
-                patch = image[:, :, top_c:bottom_c, left_c:right_c].to(device)  # N×C×(t+2o)×(t+2o)
+    for top in range(0, height, tile):
+        bottom = min(top + tile, height)
+        strip = torch.empty(count, channels, (bottom - top) * scale, width * scale,
+                            dtype=image.dtype, device=image.device)  # N×C×(s·rows)×(s·W)
+        for left in range(0, width, tile):
+            right = min(left + tile, width)
+            # The tile plus its context, cut at the image border.
+            top_c, left_c = max(top - overlap, 0), max(left - overlap, 0)
+            bottom_c, right_c = min(bottom + overlap, height), min(right + overlap, width)
+            patch = image[:, :, top_c:bottom_c, left_c:right_c].to(device)  # N×C×(t+2o)×(t+2o)
+            # no_grad around the call only: a `with` block around a `yield` would switch autograd
+            # off in the *caller's* code too, for as long as the generator is suspended.
+            with torch.no_grad():
                 restored = model(patch)  # -> N×C×s(t+2o)×s(t+2o)
-                keep_top, keep_left = (top - top_c) * scale, (left - left_c) * scale
-                kept = restored[:, :, keep_top : keep_top + (bottom - top) * scale,
-                                keep_left : keep_left + (right - left) * scale]  # N×C×(s·t)×(s·t)
-                output[:, :, top * scale : bottom * scale, left * scale : right * scale] = kept.to(output)
-    output.clamp_(0.0, 1.0)  # in place: a copy would double the memory of a large result
-    return output[0] if squeeze else output
+            keep_top, keep_left = (top - top_c) * scale, (left - left_c) * scale
+            kept = restored[:, :, keep_top : keep_top + (bottom - top) * scale,
+                            keep_left : keep_left + (right - left) * scale]  # N×C×(s·t)×(s·t)
+            strip[:, :, :, left * scale : right * scale] = kept.to(strip)
+        strip.clamp_(0.0, 1.0)  # in place: a copy would double the strip's memory
+        yield strip[0] if squeeze else strip
+        del strip, restored, kept  # the caller has this strip: hold nothing while the next one is made
+
+
+def upscale_tiled(
+    model,
+    image: torch.Tensor,
+    scale: int,
+    tile: int = 256,
+    overlap: int | None = None,
+) -> torch.Tensor:
+    """The whole result of :func:`upscale_strips`, assembled: ``N×C×(scale·H)×(scale·W)`` in ``[0, 1]``.
+
+    Memory: the network's is bounded by the tile, but the result itself is
+    ``scale²`` times the input (a 4000×3000 photo at ×4: 2.3 GB of float32).
+    To write a large result to a file, consume :func:`upscale_strips`
+    instead, as ``imgsynth-edu upscale`` does.
+
+    Lesson: ``05_super_resolution.ipynb`` (upscaling your own photo).
+    """
+    strips = upscale_strips(model, image, scale, tile=tile, overlap=overlap)
+    height, width = image.shape[-2:]
+    output = torch.empty(*image.shape[:-2], height * scale, width * scale, dtype=image.dtype,
+                         device=image.device)  # (N×)C×(s·H)×(s·W)
+    top = 0
+    for strip in strips:
+        rows = strip.shape[-2]
+        output[..., top : top + rows, :] = strip
+        top += rows
+    return output
 
 
 # ----------------------------------------------------------------------------

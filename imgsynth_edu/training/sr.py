@@ -211,6 +211,10 @@ class RestorationTrainer:
         return {"loss": distributed.mean_across_ranks(loss.item())}
 
     # -- checkpoints -------------------------------------------------------
+    def recipe(self) -> dict:
+        """The hyper-parameters a resumed run must share with its checkpoint (the config's fields)."""
+        return asdict(self.config)
+
     def save_checkpoint(self, path: str | Path | None = None) -> Path:
         """Write everything needed to resume exactly (atomically; in several processes, rank 0 writes)."""
         path = Path(path) if path is not None else self.checkpoint_path
@@ -221,7 +225,7 @@ class RestorationTrainer:
         return save_training_state(
             path, self.step, self.modules(), self.optimizers(),
             generators={"batches": self._consumed_generator()},
-            extra={"config": asdict(self.config),
+            extra={"config": self.recipe(),
                    "history": self.history.state_dict(),
                    "scheduler": self.scheduler.state_dict(), "elapsed_s": self.elapsed_s},
         )
@@ -235,7 +239,7 @@ class RestorationTrainer:
         self.step, extra = load_training_state(
             path, self.modules(), self.optimizers(), generators={"batches": self.batch_generator}
         )
-        check_same_config(path, extra.get("config"), asdict(self.config))
+        check_same_config(path, extra.get("config"), self.recipe())
         self.history.load_state_dict(extra.get("history", {"steps": [], "values": {}}))
         self.elapsed_s = float(extra.get("elapsed_s", 0.0))
         if "scheduler" in extra:
@@ -388,6 +392,13 @@ class SRGANTrainer(RestorationTrainer):
         if self.average_decay > 0:
             self.average = copy.deepcopy(self.model).eval()  # θ̄ starts at the initial θ
             self.average.requires_grad_(False)
+
+    def recipe(self) -> dict:
+        """The config's fields plus what only SRGAN has: the loss weights and the weight average."""
+        content = self.loss_fn
+        return {**asdict(self.config), "adversarial_weight": self.adversarial_weight,
+                "content_loss": getattr(content, "__name__", type(content).__name__),
+                "average_decay": self.average_decay}
 
     def modules(self) -> dict[str, nn.Module]:
         modules = {"model": self.model, "discriminator": self.discriminator}
