@@ -20,7 +20,12 @@ from pathlib import Path
 
 from .. import pretrained
 from .._checks import check_scale
-from ..data.bursts import DEFAULT_NOISE, BurstDataset
+from ..data.bursts import (
+    AUGMENT_GAIN_RANGE,
+    AUGMENT_NOISE_FACTOR_RANGE,
+    DEFAULT_NOISE,
+    BurstDataset,
+)
 from ..data.image_io import read_image_folder
 from ..data.image_sets import get_image_set
 from ..data.photos import PHOTO_TRAIN, photo_set
@@ -60,6 +65,11 @@ def register(commands, train_commands) -> None:
     train.add_argument("--features", type=int, default=24, help="feature channels (default 24)")
     train.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate, halved at 60%% and 85%% of the steps")
     train.add_argument("--seed", type=int, default=0, help="seed of the weights, the data and the batches")
+    train.add_argument(
+        "--no-augment", action="store_true",
+        help="train on the old flip-only data; by default every burst is augmented (flips, 90° rotations, "
+             "channel order and gains, noise level; see BurstDataset)",
+    )
     train.add_argument("--out", required=True, help="where to write the state dict (its card goes to OUT.json)")
     train.add_argument("--state", default=None, help="training-state checkpoint for exact resume (default OUT.state)")
     train.add_argument("--checkpoint-every", type=int, default=100, help="steps between training-state saves")
@@ -144,7 +154,7 @@ def run_train(args) -> int:
     model = BurstSR(**arguments)
     dataset = BurstDataset(
         photo_set("train"), frames=args.frames, scale=args.scale, patch_size=args.patch_size,
-        length=100_000, seed=args.seed,
+        length=100_000, seed=args.seed, augment=not args.no_augment,
     )
     trainer = RestorationTrainer(
         model, dataset, device=args.device, batch_size=args.batch_size, lr=args.lr,
@@ -154,6 +164,15 @@ def run_train(args) -> int:
     )
     trainer.fit(args.steps, resume=state if args.resume and state.is_file() else None)
     losses = trainer.history.values.get("loss", [])
+    if args.no_augment:
+        augmentation = "augmentation: a horizontal flip with probability 1/2 only"
+    else:
+        augmentation = (
+            "augmentation (each burst, seeded per item): horizontal and vertical flips (each p = 1/2), "
+            "k·90° rotation (k uniform in 0..3), channel order uniform over all orders, per-channel gains uniform "
+            f"in [{AUGMENT_GAIN_RANGE[0]}, {AUGMENT_GAIN_RANGE[1]}] (no clipping), shot and read variances × one "
+            f"factor log-uniform in [{AUGMENT_NOISE_FACTOR_RANGE[0]}, {AUGMENT_NOISE_FACTOR_RANGE[1]}]"
+        )
     card = {
         "name": out.stem,
         "description": (
@@ -165,10 +184,10 @@ def run_train(args) -> int:
         "arguments": arguments,
         "data": (
             f"photos train split only ({', '.join(PHOTO_TRAIN)}); {args.patch_size}×{args.patch_size} patches, "
-            f"{args.frames} frames, shifts uniform in ±2 low-res px, noise {DEFAULT_NOISE}"
+            f"{args.frames} frames, shifts uniform in ±2 low-res px, noise {DEFAULT_NOISE}; {augmentation}"
         ),
         "command": cards.reproduce_command(args, ["scale", "frames", "steps", "batch-size", "patch-size", "features", "lr",
-                                            "seed", "out", "threads", "device"]),
+                                            "seed", "no-augment", "out", "threads", "device"]),
         "steps": trainer.step,
         "batch_size": args.batch_size,
         "wall_time_s": round(trainer.elapsed_s, 1),
