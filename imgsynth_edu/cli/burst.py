@@ -44,7 +44,8 @@ def register(commands, train_commands) -> None:
     )
     evaluate.add_argument(
         "--images", required=True,
-        help="a folder of images, or an image set name such as photos-test (the held-out bundled photographs)",
+        help="a folder of images, or an image set name: photos-test (the held-out bundled photographs) or "
+             "outside (scikit-learn's sample photographs china and flower, from outside the bundled set)",
     )
     evaluate.add_argument("--frames", type=int, default=8, help="frames per burst (default 8)")
     evaluate.add_argument("--scale", type=int, default=4, help="downsampling factor (default 4)")
@@ -52,6 +53,7 @@ def register(commands, train_commands) -> None:
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the first image's burst (image i: seed + i)")
     cards.add_device_argument(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    evaluate.add_argument("--per-image", action="store_true", help="also report every image's own scores")
     evaluate.set_defaults(func=run_evaluate)
 
     train = train_commands.add_parser(
@@ -122,7 +124,8 @@ def run_evaluate(args) -> int:
     else:
         note = f"single-image model {single_name!r} is unavailable (not bundled); its scores are null"
         print(f"note: {note}", file=sys.stderr)
-    report = evaluate_burst(images, model, args.frames, args.scale, args.seed, single_image_model, device)
+    report = evaluate_burst(images, model, args.frames, args.scale, args.seed, single_image_model, device,
+                            per_image=args.per_image)
     report["frames"], report["scale"], report["seed"] = args.frames, args.scale, args.seed
     if note:
         report["note"] = note
@@ -137,6 +140,12 @@ def run_evaluate(args) -> int:
             print(f"{method:<15}{'unavailable':>12}")
         else:
             print(f"{method:<15}{scores['psnr_y']:>12.2f}{scores['ssim_y']:>9.4f}")
+    if args.per_image:
+        methods = [method for method in BURST_METHODS if report[method] is not None]
+        print("\nY-PSNR (dB) per image")
+        print(f"{'image':<15}" + "".join(f"{method:>15}" for method in methods))
+        for name, scores in report["per_image"].items():
+            print(f"{name:<15}" + "".join(f"{scores[method]['psnr_y']:>15.2f}" for method in methods))
     return 0
 
 
