@@ -337,7 +337,10 @@ steps = ise.quick_or_full(20, 600)
 features = ise.quick_or_full(8, 24)
 train_set = BurstDataset(photo_set("train"), frames=8, scale=4, patch_size=ise.quick_or_full(48, 80), length=10_000,
                          augment=True)
-print("item 0 was made with", train_set.augmentation(0))
+choice = train_set.augmentation(0)  # what item 0 was made with
+print(f"item 0: flipped left-right {choice.flip_horizontal}, top-bottom {choice.flip_vertical}; "
+      f"turned {choice.quarter_turns}×90°; channels in order {choice.channel_order}, "
+      f"gains {[round(gain, 2) for gain in choice.channel_gains]}; noise variances × {choice.noise_factor:.2f}")
 student = BurstSR(scale=4, features=features)
 trainer = RestorationTrainer(student, train_set, batch_size=4, lr=1e-3, device=device, seed=0)
 history = trainer.fit(steps)
@@ -410,8 +413,8 @@ ax.legend()
 fig.tight_layout()
 
 # %% [markdown]
-# What the curves show, for the bundled `burst-x4` (#16 will retrain it; the checks below read
-# every number from the run above, so they hold or fail for whatever model is bundled):
+# What the curves show, for the bundled `burst-x4` (the checks below read every number from the
+# run above, so they hold or fail for whatever model is bundled):
 #
 # * the burst model gains with **every** added frame, and beats shift-and-add at every count:
 #   it learned to merge better than the classical rule;
@@ -483,7 +486,7 @@ for name, scores_of_photo in outside_per_photo.items():
 # %% [markdown]
 # The model transfers, but less well: on the outside photographs it still gains with every added
 # frame and still beats shift-and-add on **each** photograph, yet its lead over the single-image
-# `srresnet-x4` is much smaller than on the held-out photographs. (The held-out mean is also lifted
+# `srresnet-x4` is smaller than on the held-out photographs. (The held-out mean is also lifted
 # by one easy photograph, `clock`: the card's per-photo table shows it.) Issue #16 asked for at least
 # +1.5 dB over `srresnet-x4` at 8 frames on the outside photographs too; the bundled model does not
 # reach it, and neither did a retraining on the more varied data of section 6 (the card's `note`
