@@ -2,6 +2,10 @@
 
     imgsynth-edu train burst --scale 4 --frames 8 --steps 1500 --out burst-x4.pt
     imgsynth-edu evaluate-burst --images photos-test --frames 8 --scale 4 --json
+    imgsynth-edu evaluate-burst --images outside --frames 8 --per-image
+
+``--images outside`` is scikit-learn's two sample photographs (``china``,
+``flower``): from outside the bundled set, never trained on.
 
 ``evaluate-burst`` makes one seeded synthetic burst per image and reports the
 mean Y-PSNR / Y-SSIM of four methods: bicubic upscaling of frame 0, the

@@ -346,6 +346,9 @@ class BurstDataset(Dataset):
       multiplied by one factor log-uniform in ``[1/2, 2]`` (:data:`AUGMENT_NOISE_FACTOR_RANGE`),
       i.e. each burst is taken in somewhat more or less light than the default.
 
+    Flips and 90° turns are the usual super-resolution augmentation (Lim et al. 2017,
+    EDSR, Sec. 4.1); drawing each image's noise level at random, log-uniformly, follows
+    Brooks et al. (2019), who train their denoiser on a range of shot / read levels.
     :meth:`augmentation` returns the choices made for an item. With ``augment=False``
     the only augmentation is a horizontal flip with probability 1/2 (the data
     ``burst-x4`` was first trained on).
