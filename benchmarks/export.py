@@ -21,8 +21,10 @@ after: on a shared machine it says how much to trust the times.
     python benchmarks/export.py --device cuda    # PyTorch CUDA + ONNX Runtime's CUDA provider
     python benchmarks/export.py --quick          # fewer rounds (smoke test)
 
-Writes ``benchmarks/results/export.json``: one entry per device under
-``"runs"``, each with its ``device`` field; running one device keeps the others.
+Writes ``benchmarks/results/export.json`` and its copy in the package,
+``imgsynth_edu/benchmark_results/export.json`` (lesson 09 shows it): one
+entry per device under ``"runs"``, each with its ``device`` field; running
+one device keeps the others.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ from imgsynth_edu.export import OnnxUpscaler, export_onnx, held_out_psnr, quanti
 from imgsynth_edu.utils import atomic_write
 
 RESULTS = Path(__file__).resolve().parent / "results" / "export.json"
+#: The copy the package carries for lesson 09 (``imgsynth_edu.utils.benchmark_result``): the same bytes.
+PACKAGED = Path(__file__).resolve().parents[1] / "imgsynth_edu" / "benchmark_results" / "export.json"
 REAL_TIME_FPS = (24, 30)
 INPUT_SIZE = 256
 
@@ -166,10 +170,11 @@ def main() -> int:
         "real_time_lines_fps": list(REAL_TIME_FPS),
     })
     report.setdefault("runs", {})[args.device] = run
-    with atomic_write(RESULTS, "w") as handle:
-        json.dump(report, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
-    print(f"wrote {RESULTS}")
+    for path in (RESULTS, PACKAGED):
+        with atomic_write(path, "w") as handle:
+            json.dump(report, handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+        print(f"wrote {path}")
     return 0
 
 

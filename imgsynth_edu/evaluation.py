@@ -31,7 +31,7 @@ Only numbers computed with the same protocol are comparable: FID depends on
 the feature network and the sample size, PSNR on the colour channel and the
 border crop (lesson 04).
 
-Lessons: ``02_dcgan.ipynb`` ... ``07_diffusion.ipynb`` (each protocol where its model is).
+Lessons: ``02_dcgan.ipynb`` ... ``07_diffusion_vs_gan.ipynb`` (each protocol where its model is).
 """
 
 from __future__ import annotations
@@ -460,7 +460,7 @@ def diffusion_samples_per_second(model, n: int = 100, labels: torch.Tensor | Non
     ``steps`` defaults to the model's ``sample_steps``. The number depends on the
     machine: report it with the hardware (:func:`imgsynth_edu.cli.cards.hardware`).
 
-    Lesson: ``07_diffusion.ipynb`` (the cost of sampling).
+    Lesson: ``07_diffusion_vs_gan.ipynb`` (the cost of sampling).
     """
     check_positive_int(n, "n")
     steps = model.sample_steps if steps is None else steps
@@ -484,7 +484,7 @@ def diffusion_bits_per_dim(model, images: torch.Tensor, seed: int = 0, timesteps
     the exact sum over all ``T`` terms; else an unbiased estimate from that many
     uniformly sampled ``t`` per image (seeded by ``seed``).
 
-    Lesson: ``07_diffusion.ipynb`` (a GAN gives no such number).
+    Lesson: ``07_diffusion_vs_gan.ipynb`` (a GAN gives no such number).
     """
     check_images(images, "images")
     start = time.perf_counter()
@@ -522,7 +522,7 @@ def digit_diffusion_scores(model, n: int = 1000, seed: int = 0, *, bits: bool = 
     * ``samples_per_second``: :func:`diffusion_samples_per_second` at the model's
       ``sample_steps``, unconditional and guided, on the model's device.
 
-    Lesson: ``07_diffusion.ipynb``.
+    Lesson: ``07_diffusion_vs_gan.ipynb``.
     """
     check_positive_int(n, "n")
     model.eval()

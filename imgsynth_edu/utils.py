@@ -31,6 +31,8 @@ import torch
 
 #: Measured lesson wall times (written by ``tools/time_lessons.py``).
 LESSON_TIMES_PATH = Path(__file__).resolve().parent / "lesson_times.json"
+#: Copies of the benchmark results that lessons show (a lesson runs without the repository around it).
+BENCHMARK_RESULTS_DIR = Path(__file__).resolve().parent / "benchmark_results"
 
 #: The one environment variable that chooses the lessons' mode: ``quick`` or ``full``.
 MODE_ENV_VAR = "IMGSYNTH_MODE"
@@ -145,6 +147,23 @@ def lesson_times() -> dict:
     kernel, alone in an empty folder; nothing in it is estimated.
     """
     return json.loads(LESSON_TIMES_PATH.read_text(encoding="utf-8"))
+
+
+def benchmark_result(name: str) -> dict:
+    """The last measured results of ``benchmarks/NAME.py``, as it wrote them to ``benchmarks/results/NAME.json``.
+
+    The package carries a copy of the results that a lesson shows
+    (``imgsynth_edu/benchmark_results/NAME.json``; the benchmark script writes
+    both, and ``tests/test_benchmark_results.py`` checks that they are the same
+    bytes), so a lesson opened alone on Colab reads the measured numbers too.
+
+    Lesson: ``09_scaling_up_and_down.ipynb``.
+    """
+    path = BENCHMARK_RESULTS_DIR / f"{name}.json"
+    if not isinstance(name, str) or not path.is_file():
+        known = sorted(p.stem for p in BENCHMARK_RESULTS_DIR.glob("*.json"))
+        raise ValueError(f"name={name!r} is not a benchmark whose results the package carries; known: {known}")
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def lesson_time_text(lesson: str) -> str:

@@ -1,4 +1,5 @@
-"""Pictures: image grids, side-by-side comparisons, zoom insets, training curves, the 2-D toy, PNG bytes.
+"""Pictures: image grids, side-by-side comparisons, zoom insets, training curves, the 2-D toy, PNG bytes;
+the all-reduce of data-parallel training and a speed-quality plot.
 
 All functions take images as ``float32`` tensors in ``[0, 1]`` (``C×H×W`` or
 ``N×C×H×W``) and return a matplotlib ``Figure`` (so a notebook shows it and a
@@ -21,6 +22,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.patches import FancyBboxPatch
 from PIL import Image
 
 from ._checks import check_images
@@ -250,3 +252,93 @@ def figure_to_png(fig, dpi: int = 80) -> bytes:
     fig.savefig(buffer, format="png", dpi=dpi)
     plt.close(fig)
     return buffer.getvalue()
+
+
+def plot_all_reduce(world_size: int = 2, batch_size: int = 4):
+    """Data-parallel training as a picture: the global batch, each rank's share, the all-reduce of the gradients.
+
+    One row per rank: rank ``r`` gets items ``r, r + N, ...`` of the global
+    batch, computes its gradient ``g_r`` of its own mean loss, and the
+    all-reduce gives every rank the same average ``(g_0 + ... + g_{N-1}) / N``,
+    with which each takes the same optimizer step (the arithmetic is
+    :func:`imgsynth_edu.training.distributed.average_over_ranks`).
+
+    Lesson: ``09_scaling_up_and_down.ipynb``.
+    """
+    if not isinstance(world_size, int) or isinstance(world_size, bool) or not 1 <= world_size <= 8:
+        raise ValueError(f"world_size must be an int from 1 to 8, got {world_size!r}")
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1 or batch_size % world_size:
+        raise ValueError(f"batch_size must be a positive multiple of world_size ({world_size}), got {batch_size!r}")
+    colours = plt.get_cmap("tab10")
+    height = 1.2 * world_size + 1.6
+    fig, ax = plt.subplots(figsize=(11, height))
+    ax.set_xlim(0, 11)
+    ax.set_ylim(0, height)
+    ax.set_axis_off()
+
+    def box(x, y, width, text, colour, *, size=9):
+        ax.add_patch(FancyBboxPatch((x, y), width, 0.7, boxstyle="round,pad=0.05", facecolor=colour,
+                                    edgecolor="0.3", alpha=0.9))
+        ax.text(x + width / 2, y + 0.35, text, ha="center", va="center", fontsize=size)
+
+    def arrow(x0, y0, x1, y1):
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops={"arrowstyle": "->", "color": "0.3"})
+
+    top = height - 1.0
+    item_width = min(0.6, 4.0 / batch_size)
+    ax.text(0.1, top + 0.35, f"global batch\n(B = {batch_size}, drawn\nalike on every rank)", va="center", fontsize=9)
+    for item in range(batch_size):
+        box(2.2 + item * (item_width + 0.1), top, item_width, f"x{item}", colours(item % world_size), size=8)
+    rows = [top - 1.2 * (r + 1) for r in range(world_size)]
+    middle = (rows[0] + rows[-1]) / 2
+    for r, y in enumerate(rows):
+        share = ", ".join(f"x{i}" for i in range(r, batch_size, world_size))
+        box(0.1, y, 1.9, f"rank {r}: {share}", colours(r))
+        box(2.4, y, 2.4, f"forward, backward\n-> g{r}", "0.92", size=8)
+        arrow(2.0, y + 0.35, 2.4, y + 0.35)
+        arrow(4.8, y + 0.35, 5.6, middle + 0.35)  # to the all-reduce
+        arrow(7.6, middle + 0.35, 8.2, y + 0.35)  # the average back to every rank
+        box(8.2, y, 2.6, f"g = mean of g0..g{world_size - 1}\n-> same step, same θ'", "0.92", size=8)
+    box(5.6, middle, 2.0, f"all-reduce\nsum ÷ {world_size}", "#f6d55c")
+    ax.set_title(f"data-parallel training on {world_size} ranks: each computes the gradient of its share, "
+                 "all receive the average", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_speed_quality(engines: Mapping[str, Mapping[str, float]], real_time_fps: float = 30.0,
+                       title: str | None = None):
+    """Frames per second (log scale) against quality for each engine, with the real-time line drawn.
+
+    Args:
+        engines: ``{name: {"frames_per_s": ..., "psnr_y_db": ...}}`` (as
+            ``benchmarks/results/export.json`` stores them).
+        real_time_fps: where the vertical "real time" line goes (30: video).
+
+    Lesson: ``09_scaling_up_and_down.ipynb``.
+    """
+    if not engines:
+        raise ValueError("engines must name at least one engine")
+    for name, numbers in engines.items():
+        for key in ("frames_per_s", "psnr_y_db"):
+            if key not in numbers or not math.isfinite(float(numbers[key])) or (key == "frames_per_s" and numbers[key] <= 0):
+                raise ValueError(f"engines[{name!r}] must have a finite {key!r} (frames_per_s > 0), got {dict(numbers)}")
+    if not real_time_fps > 0:
+        raise ValueError(f"real_time_fps must be > 0, got {real_time_fps!r}")
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for name, numbers in engines.items():
+        ax.plot(numbers["frames_per_s"], numbers["psnr_y_db"], "o", markersize=8, label=name)
+        ax.annotate(f"{numbers['frames_per_s']:.2f} fps", (numbers["frames_per_s"], numbers["psnr_y_db"]),
+                    textcoords="offset points", xytext=(6, 6), fontsize=8)
+    ax.axvline(real_time_fps, color="crimson", linestyle="--", label=f"real time ({real_time_fps:g} frames/s)")
+    lowest = min(numbers["frames_per_s"] for numbers in engines.values())
+    ax.set_xscale("log")
+    ax.set_xlim(lowest / 2, real_time_fps * 2)
+    ax.set_xlabel("frames per second (log scale)")
+    ax.set_ylabel("Y-PSNR (dB)")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig

@@ -29,7 +29,7 @@ from imgsynth_edu.data import bicubic_downscale, crop_to_multiple
 from imgsynth_edu.exercises import ExerciseError
 
 REPO = Path(__file__).resolve().parents[1]
-LESSON_NUMBERS = ("00", "01", "02", "03", "04", "05", "06", "07", "08")
+LESSON_NUMBERS = ("00", "01", "02", "03", "04", "05", "06", "07", "08", "09")
 MODULES = {number: importlib.import_module(f"imgsynth_edu.exercises.lesson{number}") for number in LESSON_NUMBERS}
 ALL_EXERCISES = [(number, item) for number, module in MODULES.items() for item in module.EXERCISES]
 
@@ -327,6 +327,37 @@ def _verdict_with(combine="and", absolute=True):
     return passes_randomisation
 
 
+def _data_parallel_with(divide=True, ranks=None, reduction="mean", zero_grad=True, whole_batch=False):
+    """lesson 09's DDP gradient with one thing changed: no division, one rank, summed loss, no zero_grad, no sharding."""
+    def data_parallel_gradient(model, loss_function, inputs, targets, world_size):
+        if whole_batch:
+            loss = loss_function(model(inputs), targets)
+            return [g / 1 for g in torch.autograd.grad(loss, list(model.parameters()))]
+        collected = []
+        for rank in range(ranks or world_size):
+            if zero_grad:
+                model.zero_grad()
+            output = model(inputs[rank::world_size])
+            loss = F.mse_loss(output, targets[rank::world_size], reduction=reduction)
+            loss.backward()
+            collected.append([p.grad.clone() for p in model.parameters()])
+        total = [sum(same) for same in zip(*collected)]
+        return [t / len(collected) for t in total] if divide else total
+    return data_parallel_gradient
+
+
+def _int8_with(rounding=True, clamping=True, scale_from="max", low=-127):
+    """lesson 09's int8 fake quantisation with one thing changed."""
+    def fake_quantize_int8(values, calibration):
+        source = values if scale_from == "values" else calibration
+        scale = (source.abs().mean() if scale_from == "mean" else source.abs().max()) / 127
+        codes = values / scale
+        codes = torch.round(codes) if rounding else codes
+        codes = codes.clamp(low, 127) if clamping else codes
+        return codes * scale
+    return fake_quantize_int8
+
+
 #: (lesson, exercise, wrong answer, words its message must contain)
 WRONG_ANSWERS = [
     # lesson 00
@@ -467,6 +498,20 @@ WRONG_ANSWERS = [
     ("08", "integrated_gradients_riemann", _riemann_with(average=False), "8× too large"),
     ("08", "passes_randomisation", _verdict_with(combine="or"), "pair 'same ranks'"),
     ("08", "passes_randomisation", _verdict_with(absolute=False), "pair 'negated and scaled'"),
+    # lesson 09
+    ("09", "data_parallel_gradient", _data_parallel_with(divide=False), "summed, not averaged"),
+    ("09", "data_parallel_gradient", _data_parallel_with(ranks=1), "rank 0's gradient alone"),
+    ("09", "data_parallel_gradient", _data_parallel_with(reduction="sum"), "*mean* over its items"),
+    ("09", "data_parallel_gradient", _data_parallel_with(zero_grad=False), "not zeroed"),
+    ("09", "data_parallel_gradient", _data_parallel_with(whole_batch=True), "saw all 12 items at once"),
+    ("09", "fake_quantize_int8", _int8_with(rounding=False), "not rounded"),
+    ("09", "fake_quantize_int8", _int8_with(clamping=False), "saturate"),
+    ("09", "fake_quantize_int8", _int8_with(scale_from="mean"), "not from its mean"),
+    ("09", "fake_quantize_int8", _int8_with(scale_from="values"), "not from the values being quantised"),
+    ("09", "fake_quantize_int8", _int8_with(low=-128), "−128 is left out"),
+    ("09", "global_batch_and_lr", (16, 1e-4), "*global* batch"),
+    ("09", "global_batch_and_lr", (64, 1e-4), "linear scaling"),
+    ("09", "global_batch_and_lr", (64, 2e-4), "square-root rule"),
 ]
 
 

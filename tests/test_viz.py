@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import pytest
 import torch
 from matplotlib.figure import Figure
@@ -115,3 +116,29 @@ def test_figure_to_png_draws_and_closes_the_figure():
     png = viz.figure_to_png(fig, dpi=50)
     assert _decode_png(png).shape[:2] == (50, 100)
     assert fig.number not in plt.get_fignums()
+
+
+def test_all_reduce_picture_names_every_rank_and_its_share():
+    fig = viz.plot_all_reduce(world_size=2, batch_size=4)
+    texts = [text.get_text() for text in fig.axes[0].texts]
+    assert "rank 0: x0, x2" in texts and "rank 1: x1, x3" in texts
+    assert any("all-reduce" in text and "÷ 2" in text for text in texts)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="batch_size must be a positive multiple of world_size"):
+        viz.plot_all_reduce(world_size=3, batch_size=4)
+    with pytest.raises(ValueError, match="world_size must be an int from 1 to 8"):
+        viz.plot_all_reduce(world_size=0)
+
+
+def test_speed_quality_plot_draws_each_engine_and_the_real_time_line():
+    engines = {"a": {"frames_per_s": 0.5, "psnr_y_db": 31.7}, "b": {"frames_per_s": 2.0, "psnr_y_db": 31.6}}
+    fig = viz.plot_speed_quality(engines, real_time_fps=30)
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.lines] == ["a", "b", "real time (30 frames/s)"]
+    assert list(ax.lines[-1].get_xdata()) == [30, 30]
+    assert ax.get_xscale() == "log"
+    plt.close(fig)
+    with pytest.raises(ValueError, match="frames_per_s"):
+        viz.plot_speed_quality({"a": {"frames_per_s": 0.0, "psnr_y_db": 30.0}})
+    with pytest.raises(ValueError, match="at least one engine"):
+        viz.plot_speed_quality({})

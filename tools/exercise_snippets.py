@@ -27,8 +27,9 @@ LESSONS = {
     "04": "04_measuring_quality",
     "05": "05_super_resolution",
     "06": "06_multi_frame_restoration",
-    "07": "07_diffusion",
+    "07": "07_diffusion_vs_gan",
     "08": "08_what_networks_see",
+    "09": "09_scaling_up_and_down",
 }
 
 

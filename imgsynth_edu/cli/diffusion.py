@@ -22,7 +22,7 @@ a CPU test. The training device's scores move to ``scores_training_device``
 (kept from the first re-measurement) and the training run's bits/dim (exact
 over all ``T`` terms: seconds on a GPU, hours on one CPU thread) is kept.
 
-Lesson: ``07_diffusion.ipynb``.
+Lesson: ``07_diffusion_vs_gan.ipynb``.
 """
 
 from __future__ import annotations

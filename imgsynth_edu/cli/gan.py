@@ -18,7 +18,7 @@ and, with ``--write-card``, stores the scores in the card.
 class-conditional GAN (``--label``, ``--each-class``) or a diffusion model (also
 ``--sampler``, ``--steps``, ``--guidance-scale``, ``--eta``: :mod:`.diffusion`).
 
-Lessons: ``01_gan_from_scratch.ipynb``, ``02_dcgan.ipynb``, ``07_diffusion.ipynb``.
+Lessons: ``01_gan_from_scratch.ipynb``, ``02_dcgan.ipynb``, ``07_diffusion_vs_gan.ipynb``.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ Wrong answers it recognises include diffusion's classic slips: ``ᾱ_t`` where
 ``β_t`` or ``α_t`` in place of ``ᾱ_t``, a network trained to predict ``x_0``
 with the ``ε`` target's loss, a DDIM step that forgets to re-noise, or that keeps ``ᾱ_t``.
 
-Lesson: ``07_diffusion.ipynb``.
+Lesson: ``07_diffusion_vs_gan.ipynb``.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def _per_sample(table: torch.Tensor, t: torch.Tensor, like: torch.Tensor) -> tor
 def check_noisy_sample(noisy_sample) -> str:
     """Check ``noisy_sample(x0, t, noise, alpha_bars)`` against ``NoiseSchedule.q_sample``.
 
-    Lesson: ``07_diffusion.ipynb``.
+    Lesson: ``07_diffusion_vs_gan.ipynb``.
     """
     schedule = _schedule()
     for shape, seed in (((6, 2), 0), ((4, 1, 5, 5), 1)):
@@ -125,7 +125,7 @@ class _RecordingDenoiser(torch.nn.Module):
 def check_simple_loss(simple_loss) -> str:
     """Check ``simple_loss(denoiser, x0, t, noise, alpha_bars)``: value, gradient, and what the network saw.
 
-    Lesson: ``07_diffusion.ipynb``.
+    Lesson: ``07_diffusion_vs_gan.ipynb``.
     """
     schedule = _schedule()
     state = torch.random.get_rng_state()
@@ -176,7 +176,7 @@ def check_simple_loss(simple_loss) -> str:
 def check_ddim_step(ddim_step) -> str:
     """Check ``ddim_step(xt, eps, t, t_previous, alpha_bars)`` (η = 0, no clipping) on several jumps.
 
-    Lesson: ``07_diffusion.ipynb``.
+    Lesson: ``07_diffusion_vs_gan.ipynb``.
     """
     schedule = _schedule()
     rng = torch.Generator().manual_seed(3)
@@ -217,7 +217,7 @@ def check_ddim_step(ddim_step) -> str:
 def check_guided_evaluations(value) -> str:
     """Check the number of network evaluations per sample of guided DDIM with 50 steps (w > 0).
 
-    Lesson: ``07_diffusion.ipynb``.
+    Lesson: ``07_diffusion_vs_gan.ipynb``.
     """
     value = judge.answer(value)
     if not isinstance(value, int) or isinstance(value, bool):
@@ -299,7 +299,7 @@ them as one batch of $2N$), times 50 steps. A DCGAN sample needs one pass of its
 def cells() -> list[tuple[str, str]]:
     """The exercise cells of lesson 07: ``[("markdown" | "code", source), ...]``.
 
-    Lesson: ``07_diffusion.ipynb``.
+    Lesson: ``07_diffusion_vs_gan.ipynb``.
     """
     return judge.render_cells("lesson07", "The forward process, the loss and a sampler step of a diffusion model, in code.",
                               EXERCISES)

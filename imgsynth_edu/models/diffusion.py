@@ -30,7 +30,7 @@ convert at their edge; their :meth:`~GaussianDiffusion.sample` returns images in
 ``[0, 1]`` (the course's convention) or points.
 
 Shapes: ``N`` batch, ``C`` channels, ``H×W`` image side, ``D`` point dimension,
-``E`` embedding width. Lesson: ``07_diffusion.ipynb``.
+``E`` embedding width. Lesson: ``07_diffusion_vs_gan.ipynb``.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class NoiseSchedule:
     tensors on the CPU; :meth:`at` picks ``table[t]`` for a batch of timesteps and
     shapes it to broadcast against ``x``, on ``x``'s device and in ``x``'s dtype.
 
-    Lesson: ``07_diffusion.ipynb``.
+    Lesson: ``07_diffusion_vs_gan.ipynb``.
     """
 
     def __init__(self, betas: torch.Tensor, name: str = "custom"):
@@ -162,7 +162,7 @@ class NoiseSchedule:
     def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         """``x_t = √ᾱ_t x_0 + √(1 - ᾱ_t) ε``: a draw from ``q(x_t | x_0)`` (Ho eq. 4, reparametrised as in eq. 9).
 
-        Lesson: ``07_diffusion.ipynb``.
+        Lesson: ``07_diffusion_vs_gan.ipynb``.
         """
         if noise.shape != x0.shape:
             raise ValueError(f"noise must have the shape of x0 {tuple(x0.shape)}, got {tuple(noise.shape)}")
@@ -181,7 +181,7 @@ class NoiseSchedule:
         Returns ``(mean, variance)``: ``mean`` has ``x0``'s shape, ``variance`` is ``(N, 1, ...)``.
         At ``t = 1``, ``ᾱ_0 = 1`` makes the mean ``x_0`` and the variance 0.
 
-        Lesson: ``07_diffusion.ipynb``.
+        Lesson: ``07_diffusion_vs_gan.ipynb``.
         """
         t = self.check_timesteps(t, len(x0))
         alpha_bar = self.at("alpha_bars", t, x0)  # (N, 1, ...)
@@ -488,7 +488,7 @@ def diffusion_loss(denoiser: nn.Module, schedule: NoiseSchedule, x0: torch.Tenso
     the unconditional ``ε_θ(x_t, t, ∅)`` that guidance needs. The draws of ``t``,
     ``ε`` and the dropout come from ``generator`` if given (else torch's global RNG).
 
-    Lesson: ``07_diffusion.ipynb``.
+    Lesson: ``07_diffusion_vs_gan.ipynb``.
     """
     n = len(x0)
     where = generator.device if generator is not None else x0.device
@@ -518,7 +518,7 @@ def guided_epsilon(denoiser: nn.Module, xt: torch.Tensor, t: torch.Tensor, label
     libraries write ``s = 1 + w``: their ``s = 3`` is our ``w = 2``.) With
     ``labels=None`` the model is run unconditionally and ``w`` is ignored.
 
-    Lesson: ``07_diffusion.ipynb``.
+    Lesson: ``07_diffusion_vs_gan.ipynb``.
     """
     if labels is None or guidance_scale == 0:
         return denoiser(xt, t, labels)  # (N, ...)
@@ -577,7 +577,7 @@ def ddpm_sample(denoiser: nn.Module, schedule: NoiseSchedule, shape, *, labels: 
         generator: a ``torch.Generator`` for reproducible noise (``x_T`` and every ``z``).
         callback: called as ``callback(t, x_t, x̂_0)`` at every step (for pictures).
 
-    Returns ``x_0`` ``(N, ...)`` in model space. Lesson: ``07_diffusion.ipynb``.
+    Returns ``x_0`` ``(N, ...)`` in model space. Lesson: ``07_diffusion_vs_gan.ipynb``.
     """
     device = torch.device(device) if device is not None else next(denoiser.parameters()).device
     x, labels = _start(schedule, shape, labels, generator, device)  # x_T
@@ -627,7 +627,7 @@ def ddim_sample(denoiser: nn.Module, schedule: NoiseSchedule, shape, *, steps: i
     changes the sampler, not the training.
 
     Arguments as :func:`ddpm_sample`. Returns ``x_0`` in model space.
-    Lesson: ``07_diffusion.ipynb``.
+    Lesson: ``07_diffusion_vs_gan.ipynb``.
     """
     eta = check_non_negative(eta, "eta")
     device = torch.device(device) if device is not None else next(denoiser.parameters()).device
@@ -716,7 +716,7 @@ def variational_bound(denoiser: nn.Module, schedule: NoiseSchedule, x0: torch.Te
     Returns a dict of ``(N,)`` tensors in bits/dim: ``"bits_per_dim"`` (the total),
     ``"prior"`` (``L_T``), ``"diffusion"`` (``Σ L_{t-1}``), ``"decoder"`` (``L_0``).
 
-    Lesson: ``07_diffusion.ipynb``.
+    Lesson: ``07_diffusion_vs_gan.ipynb``.
     """
     n, dims = len(x0), x0[0].numel()
     device = x0.device
@@ -851,7 +851,7 @@ class GaussianDiffusion(nn.Module):
         """:func:`diffusion_loss` on a batch in the course's space (images in ``[0, 1]``).
 
         ``labels`` of an unconditional model are ignored (the batch of a labelled
-        dataset may carry them). Lesson: ``07_diffusion.ipynb``.
+        dataset may carry them). Lesson: ``07_diffusion_vs_gan.ipynb``.
         """
         self.check_data(data, "data")
         if labels is not None and self.num_classes is not None:
@@ -883,7 +883,7 @@ class GaussianDiffusion(nn.Module):
         Runs in eval mode (restored afterwards). The result of an image model is
         ``x̂_0`` of the last step, which was clipped to the data range: the last
         step is Ho's decoder (eq. 13), whose end bins reach to ``±∞``, so a value
-        beyond ``1`` *is* white. Lesson: ``07_diffusion.ipynb``.
+        beyond ``1`` *is* white. Lesson: ``07_diffusion_vs_gan.ipynb``.
         """
         check_positive_int(n, "n")
         labels = self._labels(labels, n)
@@ -914,7 +914,7 @@ class GaussianDiffusion(nn.Module):
         """:func:`variational_bound` of ``data`` (course space), per item, in bits/dim, in eval mode.
 
         ``labels=None`` bounds ``-log p(x)`` (unconditional); with labels, ``-log p(x | y)``.
-        Lesson: ``07_diffusion.ipynb``.
+        Lesson: ``07_diffusion_vs_gan.ipynb``.
         """
         self.check_data(data, "data")
         labels = self._labels(labels, len(data))
@@ -948,7 +948,7 @@ class ImageDiffusion(GaussianDiffusion):
     ``sampler`` (``"ddim"``/``"ddpm"``), ``sample_steps`` (DDIM), ``eta`` (DDIM),
     ``guidance_scale`` ``w``, ``variance`` (DDPM's ``σ_t²``: ``"beta"``/``"beta_tilde"``).
 
-    Lesson: ``07_diffusion.ipynb``.
+    Lesson: ``07_diffusion_vs_gan.ipynb``.
     """
 
     def __init__(self, image_size: int = 28, channels: int = 1, base_channels: int = 32, channel_mults=(1, 2, 2),
@@ -992,7 +992,7 @@ class PointDiffusion(GaussianDiffusion):
     Args: ``data_dim``, ``hidden_dim``, ``n_hidden``, ``time_dim`` (see :class:`MLPDenoiser`),
     and the process arguments of :class:`ImageDiffusion`.
 
-    Lesson: ``07_diffusion.ipynb``.
+    Lesson: ``07_diffusion_vs_gan.ipynb``.
     """
 
     data_range = None

@@ -193,7 +193,7 @@ def check_same_config(path: str | Path, saved: dict | None, current: dict) -> No
 def check_ema_decay(ema_decay: float | None) -> None:
     """``ema_decay`` must be ``None`` (no EMA copy of the weights) or a number in ``(0, 1)``.
 
-    Lessons: ``02_dcgan.ipynb`` (EMA of the generator), ``07_diffusion.ipynb``.
+    Lessons: ``02_dcgan.ipynb`` (EMA of the generator), ``07_diffusion_vs_gan.ipynb``.
     """
     if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
         raise ValueError(f"ema_decay must be None or in (0, 1), got {ema_decay!r}")
@@ -209,7 +209,7 @@ def after_step(trainer, logs: dict[str, torch.Tensor], summarise=None) -> None:
     * every ``sample_every`` steps (0: never): ``(step, trainer.preview())`` joins ``trainer.previews``;
     * every ``checkpoint_every`` steps (0: never): ``trainer.save_checkpoint(config.checkpoint_path)``.
 
-    Lessons: ``01_gan_from_scratch.ipynb`` (training loop), ``07_diffusion.ipynb``.
+    Lessons: ``01_gan_from_scratch.ipynb`` (training loop), ``07_diffusion_vs_gan.ipynb``.
     """
     config, step = trainer.config, trainer.step
     if step % config.log_every == 0 or step == 1:

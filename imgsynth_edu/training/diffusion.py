@@ -21,7 +21,7 @@ The recipe of the bundled ``ddpm-mnist`` is :data:`DDPM_MNIST_ARGUMENTS` (the ne
 and :data:`DDPM_MNIST_TRAINING` (the run); ``imgsynth-edu train ddpm`` (:mod:`imgsynth_edu.cli.diffusion`)
 trains it, measures it (:func:`imgsynth_edu.evaluation.digit_diffusion_scores`) and writes the card.
 
-Lesson: ``07_diffusion.ipynb``.
+Lesson: ``07_diffusion_vs_gan.ipynb``.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ class DiffusionTrainer:
     After :meth:`fit`, :attr:`sampling_model` (the EMA copy when there is one) is the
     model to sample from; ``previews`` holds ``(step, samples)`` pairs.
 
-    Lesson: ``07_diffusion.ipynb``.
+    Lesson: ``07_diffusion_vs_gan.ipynb``.
     """
 
     def __init__(self, model: GaussianDiffusion, data, config: DiffusionConfig | None = None, *,

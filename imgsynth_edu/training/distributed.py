@@ -36,7 +36,12 @@ Only rank 0 writes: progress bars, logs, checkpoints, model files and cards
 (:func:`is_main_process`). Every rank loads the same checkpoint on resume, so
 the generators that draw the batches are in the same state on all of them.
 
-Lesson: ``05_super_resolution.ipynb`` (scaling up: training on several GPUs).
+:func:`rank_gradients`, :func:`average_over_ranks` and :func:`batch_gradient`
+do the same arithmetic in one process, without a process group, so that the
+equation above can be checked on any machine (lesson 09 does).
+
+Lessons: ``05_super_resolution.ipynb`` (scaling up: training on several GPUs),
+``09_scaling_up_and_down.ipynb`` (what DDP computes, checked).
 """
 
 from __future__ import annotations
@@ -50,12 +55,15 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 __all__ = [
+    "average_over_ranks",
     "barrier",
+    "batch_gradient",
     "init_from_environment",
     "is_distributed",
     "is_main_process",
     "mean_across_ranks",
     "rank",
+    "rank_gradients",
     "shard",
     "shutdown",
     "world_size",
@@ -155,3 +163,61 @@ def barrier() -> None:
     """Wait until every rank arrives here (e.g. until rank 0 has written a checkpoint)."""
     if is_distributed():
         dist.barrier()
+
+
+# ----------------------------------------------------------------------------
+# The all-reduce, by hand, in one process (for reading and checking the equation)
+# ----------------------------------------------------------------------------
+def batch_gradient(model: nn.Module, loss_function, inputs: torch.Tensor, targets: torch.Tensor) -> list[torch.Tensor]:
+    """The gradient of the mean loss over the whole batch, one tensor per parameter (what one process computes).
+
+    ``loss_function(outputs, targets)`` must return the **mean** loss of the
+    items it is given (as ``F.mse_loss`` and ``F.l1_loss`` do by default).
+    The model's ``.grad`` fields are left as they were.
+
+    Lesson: ``09_scaling_up_and_down.ipynb``.
+    """
+    if len(inputs) != len(targets):
+        raise ValueError(f"inputs and targets must hold the same number of items, got {len(inputs)} and {len(targets)}")
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    loss = loss_function(model(inputs), targets)  # a number: the mean over the B items
+    return [g.detach() for g in torch.autograd.grad(loss, parameters)]  # one (shape of p) tensor per parameter
+
+
+def rank_gradients(model: nn.Module, loss_function, inputs: torch.Tensor, targets: torch.Tensor,
+                   world_size: int) -> list[list[torch.Tensor]]:
+    """What each of ``world_size`` ranks computes before the all-reduce: the gradient of its own mean loss.
+
+    Rank ``r`` takes the items ``r, r + N, r + 2N, ...`` of the global batch (as
+    :func:`shard` does under ``torchrun``), so with ``B`` items each rank has
+    ``B/N`` and its mean loss is :math:`\\frac{N}{B} \\sum_{i \\in S_r} \\ell_i`.
+
+    Returns ``[rank 0's gradients, rank 1's, ...]``, each one tensor per parameter.
+
+    Lesson: ``09_scaling_up_and_down.ipynb``.
+    """
+    if not isinstance(world_size, int) or isinstance(world_size, bool) or world_size < 1:
+        raise ValueError(f"world_size must be a positive int, got {world_size!r}")
+    if len(inputs) % world_size:
+        raise ValueError(f"the batch of {len(inputs)} items must be a multiple of world_size ({world_size})")
+    return [batch_gradient(model, loss_function, inputs[r::world_size], targets[r::world_size])  # (B/N, ...) each
+            for r in range(world_size)]
+
+
+def average_over_ranks(gradients_of_ranks: list[list[torch.Tensor]]) -> list[torch.Tensor]:
+    """The all-reduce's result, which every rank receives: the mean over ranks, parameter by parameter.
+
+    .. math::  g = \\frac{1}{N} \\sum_{r=0}^{N-1} g_r
+
+    (DDP sums with ``all_reduce`` and divides by the world size; Li et al. 2020, §3.2.)
+
+    Lesson: ``09_scaling_up_and_down.ipynb``.
+    """
+    if not gradients_of_ranks:
+        raise ValueError("gradients_of_ranks must hold the gradients of one rank or more, got none")
+    counts = {len(gradients) for gradients in gradients_of_ranks}
+    if len(counts) != 1:
+        raise ValueError(f"every rank must hold the same number of gradients, got {sorted(counts)}")
+    world = len(gradients_of_ranks)
+    return [torch.stack(same_parameter).sum(0) / world  # (N, *shape) -> (*shape)
+            for same_parameter in zip(*gradients_of_ranks)]

@@ -15,6 +15,7 @@ InpaintingPainter        holes filled by GAN and baseline    03
 QualityPlayground        PSNR / SSIM / MS-SSIM, live         04
 SRComparison             a before/after wipe with zoom       05
 BurstExplorer            register and merge a burst          06
+DenoisingScrubber        a diffusion sample, noise to digit  07
 LatentDirectionExplorer  slides along GANSpace directions    08
 AttributionExplorer      which pixels an output depends on   08
 =======================  ==================================  ==========
@@ -27,6 +28,7 @@ two explorers share live in :mod:`.common` (never in one lesson's module).
 from .burst import BurstExplorer
 from .cgan import ClassPicker, InpaintingPainter
 from .common import working_copy
+from .diffusion import DenoisingScrubber
 from .gan import LatentExplorer, TrainingMonitor
 from .interpret import AttributionExplorer, LatentDirectionExplorer
 from .metrics import QualityPlayground
@@ -38,6 +40,7 @@ __all__ = [
     "BurstExplorer",
     "ClassPicker",
     "DegradationExplorer",
+    "DenoisingScrubber",
     "InpaintingPainter",
     "LatentDirectionExplorer",
     "LatentExplorer",

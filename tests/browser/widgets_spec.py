@@ -192,6 +192,20 @@ SPEC: tuple[WidgetSpec, ...] = (
         ),
     ),
     WidgetSpec(
+        notebook="07_diffusion_vs_gan.ipynb",
+        widget="DenoisingScrubber",
+        cell="display(scrubber.widget)",
+        steps=(  # the lesson opens it at digit 7, seed 0, 20 DDIM steps, w = 1, t = T; t snaps to a kept timestep
+            Step("t", 500, caption=r"digit 7, seed 0, 20 DDIM steps, guidance w = 1\.0 \| t = 475 \(step 10 of 20\), "
+                                   r"√ᾱ_t = 0\.\d{3}"),
+            Step("DDIM steps", 5, caption=r"5 DDIM steps, guidance w = 1\.0 \| t = 501 \(step 2 of 5\)"),
+            Step("guidance w", 3.0, caption=r"5 DDIM steps, guidance w = 3\.0 \| t = 501"),
+            Step("digit", 3, caption=r"digit 3, seed 0, 5 DDIM steps"),
+            Step("seed", 5, caption=r"digit 3, seed 5, 5 DDIM steps"),
+            Step("t", 0, caption=r"t = 0 \(step 5 of 5\), √ᾱ_t = 1\.000"),
+        ),
+    ),
+    WidgetSpec(
         notebook="08_what_networks_see.ipynb",
         widget="LatentDirectionExplorer",
         cell="explorer = LatentDirectionExplorer(generator, directions, n_rows=4, extent=3.0, steps=7)",

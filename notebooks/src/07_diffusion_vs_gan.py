@@ -20,7 +20,8 @@
 # 4. read a table that compares `ddpm-mnist` with `dcgan-mnist` / `cgan-mnist` under one protocol;
 # 5. explain classifier-free guidance as a trade of diversity for fidelity, and measure it;
 # 6. say what bits per dimension measure, and why a GAN has no such number;
-# 7. trade sampling steps (DDIM) against quality and time, beside one GAN pass.
+# 7. trade sampling steps (DDIM) against quality and time, beside one GAN pass;
+# 8. watch one sample form, step by step, and read the model's guess $\hat x_0$ along the way.
 #
 # Time: {{LESSON_TIME}}
 
@@ -31,7 +32,7 @@ if "google.colab" in sys.modules:
     %pip install --quiet "{{INSTALL_SPEC}}"
 %matplotlib inline
 import imgsynth_edu as ise
-print(ise.mode_banner("07_diffusion"))
+print(ise.mode_banner("07_diffusion_vs_gan"))
 device = ise.get_device()
 _ = ise.seed_everything(0)  # seeds Python, NumPy and torch; the seeded generator it returns is not needed here
 
@@ -52,6 +53,7 @@ from imgsynth_edu.metrics.distribution import extract_features
 from imgsynth_edu.models.diffusion import NoiseSchedule, PointDiffusion, diffusion_loss
 from imgsynth_edu.models.gan import MLPDiscriminator, MLPGenerator
 from imgsynth_edu.training import GANTrainer, train_diffusion
+from imgsynth_edu.widgets import DenoisingScrubber
 
 quick = ise.is_quick_mode()
 claim = ise.claim
@@ -392,6 +394,50 @@ claim(f"one DCGAN pass is more than 10 times faster than even {first} DDIM steps
       measured=f"{dcgan_seconds:.3f} s vs {cost[first]['seconds']:.2f} s for {n_cost} samples")
 
 # %% [markdown]
+# ## 8 · Watch one sample form: the denoising scrubber
+#
+# Every sampling step starts with the same move: the network predicts the noise $\hat\varepsilon$ in
+# $x_t$, and solving the forward process for $x_0$ turns that into the model's current guess of the
+# finished image (Ho et al. 2020, eq. 15; DDIM's "predicted $x_0$", Song et al. 2021, eq. 12):
+#
+# $$\hat x_0 = \frac{x_t - \sqrt{1-\bar\alpha_t}\,\hat\varepsilon_\theta(x_t, t)}{\sqrt{\bar\alpha_t}} .$$
+#
+# The scrubber samples one digit with DDIM (with guidance, $\hat\varepsilon$ is the guided
+# $\tilde\varepsilon$ of section 5), keeps every step, and lets you slide along $t$: the noisy $x_t$ on the
+# left, $\hat x_0$ on the right, and $\hat x_0$ at every step below. Changing the digit, the seed, the
+# number of DDIM steps or $w$ samples a new run (once; moving $t$ then costs nothing). Try $t = T$: with
+# $\sqrt{\bar\alpha_T} \approx 0$ the division blows up, and what is left is the clipping to $[-1, 1]$.
+# Then try one or two DDIM steps, and $w = 6$ against $w = 0$.
+
+# %%
+scrubber = DenoisingScrubber(ddpm, digit=7, seed=0, steps=20, guidance_scale=1.0)
+display(scrubber.widget)
+
+# %%
+scrubber.static_figure(digit=7, seed=0, steps=20, guidance_scale=1.0)
+plt.show()
+
+# %% [markdown]
+# The picture is decided early and refined late: after the first tenth of the steps the guess already
+# has the digit's shape, and the remaining steps mostly sharpen strokes and remove blur. Below, one run
+# per digit (20 steps, $w = 1$, seed 0): the classifier reads $\hat x_0$ after 2 of the 20 steps
+# ($t = 895$), and we measure how far $\hat x_0$ is from the finished sample before the first step and after two.
+
+# %%
+runs = [scrubber.trajectory(digit, 0, 20, 1.0) for digit in range(10)]
+early = torch.cat([run.predicted[2:3] for run in runs])  # x̂_0 after 2 of 20 steps, (10, 1, 28, 28)
+start_guess = torch.cat([run.predicted[:1] for run in runs])  # x̂_0 at t = T, (10, 1, 28, 28)
+finished = torch.cat([run.sample for run in runs])  # (10, 1, 28, 28)
+read_early = int((classifier.predict(early) == torch.arange(10)).sum())
+distance_start = float((start_guess - finished).abs().mean())
+distance_early = float((early - finished).abs().mean())
+claim(f"after 2 of the 20 steps (t = {runs[0].timesteps[2]}), the classifier reads the asked digit in x̂_0 "
+      "for at least 9 of the 10 digits", read_early >= 9, measured=f"{read_early}/10")
+claim("two steps bring x̂_0 more than 3 times closer to the finished sample than it was at t = T",
+      distance_start > 3 * distance_early,
+      measured=f"mean |x̂_0 - x_0| {distance_start:.3f} at t = T, {distance_early:.3f} after 2 steps")
+
+# %% [markdown]
 # ## Exercises
 #
 # The forward process, the loss and a sampler step of a diffusion model, in code.
@@ -531,6 +577,8 @@ lesson07.check_guided_evaluations(guided_evaluations)
 # * Guidance trades diversity for fidelity with one number, $w$.
 # * A diffusion model has a likelihood bound (bits/dim); a GAN has none.
 # * The price is sampling: tens of network passes per sample (twice that with guidance) instead of one.
+# * Each step's guess $\hat x_0$ shows the sample forming coarse to fine: the digit is decided in the first
+#   few steps, the rest adds detail.
 #
 # ## References
 #
