@@ -377,7 +377,7 @@ def perception_distortion_curve(
 
 def evaluate_burst(images: Mapping[str, torch.Tensor], model: nn.Module, frames: int = 8, scale: int = 4, seed: int = 0,
                    single_image_model: nn.Module | None = None, device: str | torch.device = "cpu",
-                   progress: bool = False) -> dict:
+                   progress: bool = False, per_image: bool = False) -> dict:
     """Mean SR-protocol scores of the four methods of :data:`BURST_METHODS` over one seeded burst per image.
 
     Image ``i`` of ``images`` (``{name: C×H×W}``) becomes one synthetic burst of
@@ -391,11 +391,14 @@ def evaluate_burst(images: Mapping[str, torch.Tensor], model: nn.Module, frames:
     over the images and rounded to 4 decimals.
 
     Returns ``{method: {"psnr_y", "ssim_y"} or None, "images": count}``;
-    ``single_image_model=None`` gives ``"srresnet": None``.
+    ``single_image_model=None`` gives ``"srresnet": None``. With
+    ``per_image=True`` the report also holds ``"per_image": {name: {method:
+    {"psnr_y", "ssim_y"}}}`` (rounded to 4 decimals): each image's own scores.
 
     Lesson: ``06_multi_frame_restoration.ipynb`` (quality against number of frames).
     """
     sums = {method: {"psnr_y": 0.0, "ssim_y": 0.0} for method in BURST_METHODS}
+    each_image: dict[str, dict] = {}
     names = list(images)
     for index, name in enumerate(names):
         burst = synthetic_burst(images[name], frames, scale, seed=seed + index)
@@ -409,10 +412,14 @@ def evaluate_burst(images: Mapping[str, torch.Tensor], model: nn.Module, frames:
             results["srresnet"] = upscale_tiled(single_image_model, burst.frames[:1].to(device), scale).cpu()
         with torch.no_grad():
             results["burst"] = model(frames_batch).clamp(0.0, 1.0).cpu()  # the model's raw output, shown as a picture
-        for method, restored in results.items():
-            scores = sr_metrics(restored, target, scale)
+        each_image[name] = {}
+        for method in BURST_METHODS:
+            if method not in results:
+                continue
+            scores = sr_metrics(results[method], target, scale)
             sums[method]["psnr_y"] += float(scores["psnr_y"])
             sums[method]["ssim_y"] += float(scores["ssim_y"])
+            each_image[name][method] = {key: round(float(scores[key]), 4) for key in ("psnr_y", "ssim_y")}
         if progress:
             print(f"  {name}: done", file=sys.stderr)
     report = {}
@@ -422,6 +429,8 @@ def evaluate_burst(images: Mapping[str, torch.Tensor], model: nn.Module, frames:
             continue
         report[method] = {key: round(value / len(names), 4) for key, value in sums[method].items()}
     report["images"] = len(names)
+    if per_image:
+        report["per_image"] = each_image
     return report
 
 

@@ -110,6 +110,33 @@ def test_train_burst_writes_weights_and_card(tmp_path, capsys):
     assert card["architecture"] == "imgsynth_edu.models.burst.BurstSR"
     assert card["steps"] == 2 and card["arguments"] == {"scale": 4, "features": 8}
     assert card["command"].startswith("imgsynth-edu train burst") and "--steps 2" in card["command"]
+    assert "--no-augment" not in card["command"]  # augmentation is the default, and the card says what it was
+    assert "vertical flips" in card["data"] and "90° rotation" in card["data"] and "log-uniform" in card["data"]
     model = pretrained.load_file(out)  # the card says how to build it
     assert isinstance(model, BurstSR) and model.scale == 4
     assert out.with_suffix(".state").is_file()
+
+
+def test_train_burst_without_augmentation_says_so(tmp_path):
+    out = tmp_path / "plain.pt"
+    code = cli.main(["train", "burst", "--steps", "1", "--batch-size", "1", "--patch-size", "32", "--frames", "2",
+                     "--features", "8", "--no-augment", "--out", str(out), "--no-progress", "--device", "cpu"])
+    assert code == 0
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert "--no-augment" in card["command"]  # the command on the card reproduces the flip-only data
+    assert "horizontal flip with probability 1/2 only" in card["data"] and "vertical" not in card["data"]
+
+
+def test_evaluate_burst_per_image(image_folder, tmp_path, capsys):
+    checkpoint = _checkpoint(tmp_path, 4)
+    arguments = ["evaluate-burst", "--images", str(image_folder), "--frames", "2", "--checkpoint", checkpoint]
+    assert cli.main([*arguments, "--json", "--per-image"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["per_image"]) == {"chelsea", "clock"}
+    for method in ("bicubic", "srresnet", "shift_and_add", "burst"):
+        each = [report["per_image"][name][method]["psnr_y"] for name in ("chelsea", "clock")]
+        assert report[method]["psnr_y"] == pytest.approx(sum(each) / 2, abs=1e-3)  # the mean is of these
+    assert report["per_image"]["chelsea"]["bicubic"] != report["per_image"]["clock"]["bicubic"]
+    assert cli.main([*arguments, "--per-image"]) == 0
+    table = capsys.readouterr().out
+    assert "per image" in table and "chelsea" in table and "clock" in table

@@ -1,4 +1,4 @@
-"""Synthetic bursts: shapes, determinism, the returned shifts, the noise models, bad input."""
+"""Synthetic bursts: shapes, determinism, the returned shifts, the noise models, the training augmentation, bad input."""
 
 from __future__ import annotations
 
@@ -9,6 +9,10 @@ import torch
 import torch.nn.functional as F
 
 from imgsynth_edu.data.bursts import (
+    AUGMENT_GAIN_RANGE,
+    AUGMENT_NOISE_FACTOR_RANGE,
+    DEFAULT_NOISE,
+    BurstAugmentation,
     BurstDataset,
     add_shot_read_noise,
     synthetic_burst,
@@ -173,6 +177,114 @@ def test_dataset_bad_input(photo):
         BurstDataset([photo], patch_size=32, noise="salt")
     with pytest.raises(ValueError, match="at least one"):
         BurstDataset([])
+    with pytest.raises(ValueError, match="augment"):
+        BurstDataset([photo], patch_size=32, augment="yes")
+
+
+# ----------------------------------------------------------------------------
+# The training augmentation (augment=True)
+# ----------------------------------------------------------------------------
+def test_augmented_items_are_deterministic(photo):
+    dataset = BurstDataset([photo, photo.flip(-2)], frames=3, scale=4, patch_size=32, length=20, seed=7, augment=True)
+    again = BurstDataset([photo, photo.flip(-2)], frames=3, scale=4, patch_size=32, length=20, seed=7, augment=True)
+    other = BurstDataset([photo, photo.flip(-2)], frames=3, scale=4, patch_size=32, length=20, seed=8, augment=True)
+    for index in (0, 5, 19):
+        frames, target = dataset[index]
+        again_frames, again_target = again[index]
+        assert torch.equal(frames, again_frames) and torch.equal(target, again_target)
+        assert dataset.augmentation(index) == again.augmentation(index)
+    assert not torch.equal(dataset[5][1], other[5][1])
+
+
+def test_augmentation_happens_with_the_stated_probabilities(photo):
+    count = 2000
+    dataset = BurstDataset([photo], frames=2, scale=4, patch_size=32, length=count, seed=0, augment=True)
+    draws = [dataset.augmentation(index) for index in range(count)]  # no bursts are made: cheap
+    tolerance = 4 * math.sqrt(0.25 / count)  # 4 standard deviations of a frequency near 1/2
+    assert abs(sum(d.flip_horizontal for d in draws) / count - 0.5) < tolerance
+    assert abs(sum(d.flip_vertical for d in draws) / count - 0.5) < tolerance
+    for turns in range(4):
+        assert abs(sum(d.quarter_turns == turns for d in draws) / count - 0.25) < tolerance
+    orders = [d.channel_order for d in draws]
+    assert set(orders) == {(0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)}
+    assert abs(orders.count((0, 1, 2)) / count - 1 / 6) < tolerance
+    gains = torch.tensor([d.channel_gains for d in draws])  # count×3
+    assert AUGMENT_GAIN_RANGE[0] <= float(gains.min()) and float(gains.max()) <= AUGMENT_GAIN_RANGE[1] <= 1.0
+    assert float(gains.mean()) == pytest.approx(sum(AUGMENT_GAIN_RANGE) / 2, abs=0.01)  # uniform
+    factors = torch.tensor([d.noise_factor for d in draws], dtype=torch.float64)
+    low, high = AUGMENT_NOISE_FACTOR_RANGE
+    assert low <= float(factors.min()) and float(factors.max()) <= high
+    # log-uniform in [1/2, 2]: half the bursts darker than the default, half lighter; log evenly spread
+    assert abs(float((factors < 1).double().mean()) - 0.5) < tolerance
+    assert float(factors.log().std()) == pytest.approx((math.log(high) - math.log(low)) / math.sqrt(12), rel=0.1)
+    # the old data: a horizontal flip only
+    plain = BurstDataset([photo], frames=2, scale=4, patch_size=32, length=200, seed=0)
+    plain_draws = [plain.augmentation(index) for index in range(200)]
+    assert 0 < sum(d.flip_horizontal for d in plain_draws) < 200
+    assert not any(d.flip_vertical or d.quarter_turns or d.noise_factor != 1.0 for d in plain_draws)
+    assert all(d.channel_order == (0, 1, 2) and d.channel_gains == (1.0, 1.0, 1.0) for d in plain_draws)
+
+
+def test_augmentation_geometry_by_hand():
+    square = torch.tensor([[[1.0, 2.0], [3.0, 4.0]]])  # 1×2×2: [[a, b], [c, d]]
+    same = {"channel_order": (0,), "channel_gains": (1.0,), "noise_factor": 1.0}
+    mirror = BurstAugmentation(True, False, 0, **same).apply(square)
+    assert mirror.tolist() == [[[2.0, 1.0], [4.0, 3.0]]]
+    upside_down = BurstAugmentation(False, True, 0, **same).apply(square)
+    assert upside_down.tolist() == [[[3.0, 4.0], [1.0, 2.0]]]
+    # mirror, then a quarter turn (torch.rot90: the first column becomes the last row): the transpose
+    assert BurstAugmentation(True, False, 1, **same).apply(square).tolist() == [[[1.0, 3.0], [2.0, 4.0]]]
+    assert BurstAugmentation(False, False, 2, **same).apply(square).tolist() == [[[4.0, 3.0], [2.0, 1.0]]]
+
+
+def test_colour_augmentation_keeps_the_range_without_clipping():
+    image = torch.zeros(3, 4, 4)
+    image[0] = 1.0  # a pure red image: values at both ends of [0, 1]
+    image[1, 0, 0] = 0.5
+    augmentation = BurstAugmentation(False, False, 0, channel_order=(1, 2, 0), channel_gains=(0.9, 0.8, 0.85),
+                                     noise_factor=1.0)
+    coloured = augmentation.apply(image)
+    assert coloured.min() >= 0 and coloured.max() <= 1
+    # channel 2 now holds the old red, times its gain: 0.85 exactly, not clipped to 1
+    assert torch.allclose(coloured[2], torch.full((4, 4), 0.85))
+    assert float(coloured[0, 0, 0]) == pytest.approx(0.45) and float(coloured[1].abs().max()) == 0.0
+
+
+def test_augmented_frames_and_target_agree(photo):
+    """With no motion and no noise every frame is the target shrunk: true only if both got the same flips and turns."""
+    dataset = BurstDataset([photo], frames=3, scale=4, patch_size=64, length=24, seed=0, augment=True,
+                           max_shift=0.0, noise="none")
+    draws = [dataset.augmentation(index) for index in range(24)]
+    assert any(d.flip_vertical for d in draws) and any(d.quarter_turns % 2 for d in draws)  # the test sees turns
+    assert any(d.flip_horizontal for d in draws)
+    for index in range(24):
+        frames, target = dataset[index]
+        assert frames.min() >= 0 and frames.max() <= 1 and target.min() >= 0 and target.max() <= 1
+        shrunk = bicubic_downscale(target[None], 4)[0]  # 3×16×16
+        # away from the edges (where the frame saw the margin and the shrunk target did not) they agree
+        for frame in frames:
+            assert torch.allclose(frame[:, 3:-3, 3:-3], shrunk[:, 3:-3, 3:-3], atol=1e-4)
+    # the same check fails for a frame that was turned and the target not: the photo is not symmetric
+    frames, target = dataset[[d.quarter_turns % 2 for d in draws].index(True)]
+    turned_back = torch.rot90(frames[0], 1, dims=(-2, -1))
+    shrunk = bicubic_downscale(target[None], 4)[0]
+    assert not torch.allclose(turned_back[:, 3:-3, 3:-3], shrunk[:, 3:-3, 3:-3], atol=1e-2)
+
+
+def test_augmented_noise_level_follows_the_drawn_factor():
+    grey = torch.full((3, 128, 128), 0.5)  # flat: the frames' spread is the noise alone
+    dataset = BurstDataset([grey], frames=8, scale=4, patch_size=64, length=40, seed=1, augment=True)
+    factors = [dataset.augmentation(index).noise_factor for index in range(40)]
+    darkest, lightest = max(range(40), key=factors.__getitem__), min(range(40), key=factors.__getitem__)
+    assert factors[darkest] > 1.6 and factors[lightest] < 0.65  # the draw spans most of the range
+    for index in (darkest, lightest):
+        augmentation = dataset.augmentation(index)
+        frames, _ = dataset[index]  # 8×3×16×16
+        for channel in range(3):
+            level = 0.5 * augmentation.channel_gains[channel]
+            expected = (DEFAULT_NOISE["read_noise"] + DEFAULT_NOISE["shot_noise"] * level) * augmentation.noise_factor
+            measured = float(frames[:, channel].var())
+            assert measured == pytest.approx(expected, rel=0.15), (index, channel)
 
 
 def test_noise_arguments_are_checked():

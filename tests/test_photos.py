@@ -1,11 +1,22 @@
-"""The bundled photographs: a fixed, disjoint train / held-out split, and every photo loads offline."""
+"""The bundled photographs: a fixed, disjoint train / held-out split, every photo loads offline; the outside photos."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from imgsynth_edu.data import PHOTO_TEST, PHOTO_TRAIN, load_photo, photo_names, photo_set
+from imgsynth_edu.data import (
+    PHOTO_OUTSIDE,
+    PHOTO_TEST,
+    PHOTO_TRAIN,
+    get_image_set,
+    image_set_names,
+    load_outside_photo,
+    load_photo,
+    outside_photo_set,
+    photo_names,
+    photo_set,
+)
 
 pytestmark = pytest.mark.usefixtures("no_external_network")  # scikit-image must not fetch anything
 
@@ -43,7 +54,22 @@ def test_photo_set_returns_the_split_in_order():
     assert torch.equal(held_out["clock"], load_photo("clock"))
 
 
+def test_outside_photos_are_scikit_learns_and_no_bundled_photo():
+    outside = get_image_set("outside")  # the name evaluate-burst --images takes
+    assert "outside" in image_set_names() and PHOTO_OUTSIDE == ("china", "flower") == tuple(outside)
+    bundled = photo_set("all")
+    for name, photo in outside.items():
+        assert photo.dtype == torch.float32 and photo.shape == (3, 427, 640)  # scikit-learn's two JPEGs
+        assert 0.0 <= photo.min() and photo.max() <= 1.0 and photo.std() > 0.05
+        assert torch.equal(photo, load_outside_photo(name)) and name not in bundled
+        # not a bundled photograph under another name (none has this size and content)
+        assert not any(p.shape == photo.shape and torch.allclose(p, photo, atol=0.05) for p in bundled.values())
+    assert not torch.equal(outside["china"], outside["flower"])
+    assert tuple(outside_photo_set()) == PHOTO_OUTSIDE
+
+
 @pytest.mark.parametrize(("call", "argument"), [(lambda: load_photo("lena"), "name"),
+                                                (lambda: load_outside_photo("lena"), "name"),
                                                 (lambda: photo_names("valid"), "split"),
                                                 (lambda: photo_set("training"), "split")])
 def test_bad_arguments_name_the_argument(call, argument):

@@ -2,6 +2,10 @@
 
     imgsynth-edu train burst --scale 4 --frames 8 --steps 1500 --out burst-x4.pt
     imgsynth-edu evaluate-burst --images photos-test --frames 8 --scale 4 --json
+    imgsynth-edu evaluate-burst --images outside --frames 8 --per-image
+
+``--images outside`` is scikit-learn's two sample photographs (``china``,
+``flower``): from outside the bundled set, never trained on.
 
 ``evaluate-burst`` makes one seeded synthetic burst per image and reports the
 mean Y-PSNR / Y-SSIM of four methods: bicubic upscaling of frame 0, the
@@ -20,7 +24,12 @@ from pathlib import Path
 
 from .. import pretrained
 from .._checks import check_scale
-from ..data.bursts import DEFAULT_NOISE, BurstDataset
+from ..data.bursts import (
+    AUGMENT_GAIN_RANGE,
+    AUGMENT_NOISE_FACTOR_RANGE,
+    DEFAULT_NOISE,
+    BurstDataset,
+)
 from ..data.image_io import read_image_folder
 from ..data.image_sets import get_image_set
 from ..data.photos import PHOTO_TRAIN, photo_set
@@ -39,7 +48,8 @@ def register(commands, train_commands) -> None:
     )
     evaluate.add_argument(
         "--images", required=True,
-        help="a folder of images, or an image set name such as photos-test (the held-out bundled photographs)",
+        help="a folder of images, or an image set name: photos-test (the held-out bundled photographs) or "
+             "outside (scikit-learn's sample photographs china and flower, from outside the bundled set)",
     )
     evaluate.add_argument("--frames", type=int, default=8, help="frames per burst (default 8)")
     evaluate.add_argument("--scale", type=int, default=4, help="downsampling factor (default 4)")
@@ -47,6 +57,7 @@ def register(commands, train_commands) -> None:
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the first image's burst (image i: seed + i)")
     cards.add_device_argument(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    evaluate.add_argument("--per-image", action="store_true", help="also report every image's own scores")
     evaluate.set_defaults(func=run_evaluate)
 
     train = train_commands.add_parser(
@@ -60,6 +71,11 @@ def register(commands, train_commands) -> None:
     train.add_argument("--features", type=int, default=24, help="feature channels (default 24)")
     train.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate, halved at 60%% and 85%% of the steps")
     train.add_argument("--seed", type=int, default=0, help="seed of the weights, the data and the batches")
+    train.add_argument(
+        "--no-augment", action="store_true",
+        help="train on the old flip-only data; by default every burst is augmented (flips, 90° rotations, "
+             "channel order and gains, noise level; see BurstDataset)",
+    )
     train.add_argument("--out", required=True, help="where to write the state dict (its card goes to OUT.json)")
     train.add_argument("--state", default=None, help="training-state checkpoint for exact resume (default OUT.state)")
     train.add_argument("--checkpoint-every", type=int, default=100, help="steps between training-state saves")
@@ -112,7 +128,8 @@ def run_evaluate(args) -> int:
     else:
         note = f"single-image model {single_name!r} is unavailable (not bundled); its scores are null"
         print(f"note: {note}", file=sys.stderr)
-    report = evaluate_burst(images, model, args.frames, args.scale, args.seed, single_image_model, device)
+    report = evaluate_burst(images, model, args.frames, args.scale, args.seed, single_image_model, device,
+                            per_image=args.per_image)
     report["frames"], report["scale"], report["seed"] = args.frames, args.scale, args.seed
     if note:
         report["note"] = note
@@ -127,6 +144,12 @@ def run_evaluate(args) -> int:
             print(f"{method:<15}{'unavailable':>12}")
         else:
             print(f"{method:<15}{scores['psnr_y']:>12.2f}{scores['ssim_y']:>9.4f}")
+    if args.per_image:
+        methods = [method for method in BURST_METHODS if report[method] is not None]
+        print("\nY-PSNR (dB) per image")
+        print(f"{'image':<15}" + "".join(f"{method:>15}" for method in methods))
+        for name, scores in report["per_image"].items():
+            print(f"{name:<15}" + "".join(f"{scores[method]['psnr_y']:>15.2f}" for method in methods))
     return 0
 
 
@@ -144,7 +167,7 @@ def run_train(args) -> int:
     model = BurstSR(**arguments)
     dataset = BurstDataset(
         photo_set("train"), frames=args.frames, scale=args.scale, patch_size=args.patch_size,
-        length=100_000, seed=args.seed,
+        length=100_000, seed=args.seed, augment=not args.no_augment,
     )
     trainer = RestorationTrainer(
         model, dataset, device=args.device, batch_size=args.batch_size, lr=args.lr,
@@ -154,6 +177,15 @@ def run_train(args) -> int:
     )
     trainer.fit(args.steps, resume=state if args.resume and state.is_file() else None)
     losses = trainer.history.values.get("loss", [])
+    if args.no_augment:
+        augmentation = "augmentation: a horizontal flip with probability 1/2 only"
+    else:
+        augmentation = (
+            "augmentation (each burst, seeded per item): horizontal and vertical flips (each p = 1/2), "
+            "k·90° rotation (k uniform in 0..3), channel order uniform over all orders, per-channel gains uniform "
+            f"in [{AUGMENT_GAIN_RANGE[0]}, {AUGMENT_GAIN_RANGE[1]}] (no clipping), shot and read variances × one "
+            f"factor log-uniform in [{AUGMENT_NOISE_FACTOR_RANGE[0]}, {AUGMENT_NOISE_FACTOR_RANGE[1]}]"
+        )
     card = {
         "name": out.stem,
         "description": (
@@ -165,10 +197,10 @@ def run_train(args) -> int:
         "arguments": arguments,
         "data": (
             f"photos train split only ({', '.join(PHOTO_TRAIN)}); {args.patch_size}×{args.patch_size} patches, "
-            f"{args.frames} frames, shifts uniform in ±2 low-res px, noise {DEFAULT_NOISE}"
+            f"{args.frames} frames, shifts uniform in ±2 low-res px, noise {DEFAULT_NOISE}; {augmentation}"
         ),
         "command": cards.reproduce_command(args, ["scale", "frames", "steps", "batch-size", "patch-size", "features", "lr",
-                                            "seed", "out", "threads", "device"]),
+                                            "seed", "no-augment", "out", "threads", "device"]),
         "steps": trainer.step,
         "batch_size": args.batch_size,
         "wall_time_s": round(trainer.elapsed_s, 1),

@@ -4,7 +4,8 @@
   ``digits``, ``shapes``; downloaded ``mnist``, ``fashion-mnist``, ``cifar10``.
 * :func:`get_image_set` - Set5, Set14, BSD100, DIV2K: verified, cached downloads.
 * :func:`photo_set` / :func:`load_photo` - scikit-image's photographs with a
-  fixed train / held-out split, for restoration.
+  fixed train / held-out split, for restoration; :func:`outside_photo_set` -
+  scikit-learn's two sample photographs, from outside that set.
 * masks for inpainting (centre box, random boxes, strokes) and :class:`InpaintingDataset`.
 * degradations - MATLAB-like bicubic, blur, Gaussian and Poisson noise, JPEG,
   and :func:`degrade` (several at once, in a fixed order).
@@ -45,11 +46,21 @@ from .masks import (
     make_masks,
     random_box_masks,
 )
-from .photos import PHOTO_TEST, PHOTO_TRAIN, load_photo, photo_names, photo_set
+from .photos import (
+    PHOTO_OUTSIDE,
+    PHOTO_TEST,
+    PHOTO_TRAIN,
+    load_outside_photo,
+    load_photo,
+    outside_photo_set,
+    photo_names,
+    photo_set,
+)
 
 __all__ = [
     "BUNDLED",
     "DOWNLOADABLE",
+    "PHOTO_OUTSIDE",
     "PHOTO_TEST",
     "PHOTO_TRAIN",
     "DatasetUnavailableError",
@@ -77,8 +88,10 @@ __all__ = [
     "get_image_set",
     "image_set_names",
     "jpeg_compress",
+    "load_outside_photo",
     "load_photo",
     "make_masks",
+    "outside_photo_set",
     "photo_names",
     "photo_set",
     "random_box_masks",

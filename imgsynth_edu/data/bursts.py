@@ -48,9 +48,14 @@ from .degradations import bicubic_downscale, crop_to_multiple
 
 __all__ = [
     "DEFAULT_NOISE",
+    "AUGMENT_FLIP_PROBABILITY",
+    "AUGMENT_GAIN_RANGE",
+    "AUGMENT_NOISE_FACTOR_RANGE",
     "Burst",
+    "BurstAugmentation",
     "BurstDataset",
     "add_shot_read_noise",
+    "draw_burst_augmentation",
     "synthetic_burst",
     "warp_image",
 ]
@@ -246,6 +251,77 @@ def synthetic_burst(
     )
 
 
+#: The training augmentation of :class:`BurstDataset` (``augment=True``), stated once:
+#: each flip happens with probability 1/2, the quarter turns are uniform in {0, 1, 2, 3},
+#: the channel order is uniform over all orders, each channel's gain is uniform in
+#: ``AUGMENT_GAIN_RANGE`` (at most 1, so values stay in ``[0, 1]`` without clipping), and the
+#: noise variances are multiplied by one factor log-uniform in ``AUGMENT_NOISE_FACTOR_RANGE``.
+AUGMENT_FLIP_PROBABILITY = 0.5
+AUGMENT_GAIN_RANGE = (0.8, 1.0)
+AUGMENT_NOISE_FACTOR_RANGE = (0.5, 2.0)
+
+
+@dataclass
+class BurstAugmentation:
+    """The random choices that :class:`BurstDataset` made for one item (``augment=True``).
+
+    Attributes:
+        flip_horizontal: mirror left-right (probability 1/2).
+        flip_vertical: mirror top-bottom (probability 1/2).
+        quarter_turns: ``k`` in 0..3, a rotation by ``k·90°`` (``torch.rot90``), each ``k`` with probability 1/4.
+        channel_order: a permutation of the channels (uniform over all ``C!`` orders; identity for ``C = 1``).
+        channel_gains: ``C`` gains, each uniform in :data:`AUGMENT_GAIN_RANGE`.
+        noise_factor: multiplies the shot and read variances (or ``sigma²`` of Gaussian noise),
+            log-uniform in :data:`AUGMENT_NOISE_FACTOR_RANGE` (1 = the default light level).
+    """
+
+    flip_horizontal: bool
+    flip_vertical: bool
+    quarter_turns: int
+    channel_order: tuple[int, ...]
+    channel_gains: tuple[float, ...]
+    noise_factor: float
+
+    def apply(self, patch: torch.Tensor) -> torch.Tensor:
+        """The geometric and colour part on one ``C×H×W`` high-resolution patch (before the burst is made).
+
+        Because the burst's frames are made from the transformed patch, frames and target are
+        transformed together by construction.
+        """
+        if self.flip_horizontal:
+            patch = patch.flip(-1)
+        if self.flip_vertical:
+            patch = patch.flip(-2)
+        patch = torch.rot90(patch, self.quarter_turns, dims=(-2, -1))  # C×W×H for odd turns (square here)
+        patch = patch[list(self.channel_order)]  # channels reordered
+        gains = torch.tensor(self.channel_gains, dtype=patch.dtype)[:, None, None]  # C×1×1
+        return patch * gains  # gains <= 1: stays in [0, 1]
+
+
+def draw_burst_augmentation(channels: int, generator: torch.Generator) -> BurstAugmentation:
+    """Draw one :class:`BurstAugmentation` for a ``channels``-channel patch from ``generator``.
+
+    Lesson: ``06_multi_frame_restoration.ipynb`` (training).
+    """
+    check_positive_int(channels, "channels")
+    flip_horizontal = bool(torch.rand(1, generator=generator) < AUGMENT_FLIP_PROBABILITY)
+    flip_vertical = bool(torch.rand(1, generator=generator) < AUGMENT_FLIP_PROBABILITY)
+    quarter_turns = int(torch.randint(4, (1,), generator=generator))
+    channel_order = tuple(int(c) for c in torch.randperm(channels, generator=generator))
+    low_gain, high_gain = AUGMENT_GAIN_RANGE
+    gains = low_gain + (high_gain - low_gain) * torch.rand(channels, generator=generator, dtype=torch.float64)  # C
+    low_log, high_log = math.log(AUGMENT_NOISE_FACTOR_RANGE[0]), math.log(AUGMENT_NOISE_FACTOR_RANGE[1])
+    noise_factor = math.exp(low_log + (high_log - low_log) * float(torch.rand(1, generator=generator, dtype=torch.float64)))
+    return BurstAugmentation(
+        flip_horizontal=flip_horizontal,
+        flip_vertical=flip_vertical,
+        quarter_turns=quarter_turns,
+        channel_order=channel_order,
+        channel_gains=tuple(float(g) for g in gains),
+        noise_factor=noise_factor,
+    )
+
+
 class BurstDataset(Dataset):
     """Random burst patches cut from a set of photographs, for training a burst restorer.
 
@@ -256,6 +332,27 @@ class BurstDataset(Dataset):
     ``C×patch_size×patch_size``; a ``DataLoader`` batches them into
     ``N×F×C×h×w`` and ``N×C×H×W``.
 
+    **Augmentation** (``augment=True``, what ``imgsynth-edu train burst`` uses by
+    default), drawn from the item's own generator (seeded by ``(seed, i)``, so the
+    same seed still gives the same item) and applied to the high-resolution crop
+    *before* the burst is made, so frames and target always agree:
+
+    - a horizontal flip with probability 1/2 and a vertical flip with probability 1/2;
+    - a rotation by ``k·90°``, ``k`` uniform in {0, 1, 2, 3};
+    - colour: the channels in a random order (uniform over all orders), then each
+      channel multiplied by a gain uniform in ``[0.8, 1]`` (:data:`AUGMENT_GAIN_RANGE`):
+      gains of at most 1 keep values in ``[0, 1]`` with no clipping;
+    - the noise level: the shot and read variances (``sigma²`` for Gaussian noise) are
+      multiplied by one factor log-uniform in ``[1/2, 2]`` (:data:`AUGMENT_NOISE_FACTOR_RANGE`),
+      i.e. each burst is taken in somewhat more or less light than the default.
+
+    Flips and 90° turns are the usual super-resolution augmentation (Lim et al. 2017,
+    EDSR, Sec. 4.1); drawing each image's noise level at random, log-uniformly, follows
+    Brooks et al. (2019), who train their denoiser on a range of shot / read levels.
+    :meth:`augmentation` returns the choices made for an item. With ``augment=False``
+    the only augmentation is a horizontal flip with probability 1/2 (the data
+    ``burst-x4`` was first trained on).
+
     Args:
         images: ``{name: C×H×W}`` or a list of ``C×H×W`` photos in ``[0, 1]``
             (e.g. ``photo_set("train")``: never train on the held-out split).
@@ -263,6 +360,8 @@ class BurstDataset(Dataset):
         patch_size: high-resolution side of the target; a multiple of ``scale``.
         length: how many items an epoch has.
         seed: makes the whole dataset reproducible.
+        augment: the augmentation above (``False`` by default here, so that the
+            lesson's small runs stay as they were; the CLI turns it on).
         burst_options: other keyword arguments of :func:`synthetic_burst`
             (noise, ``max_shift``, ``downsampling``, ...).
 
@@ -270,7 +369,7 @@ class BurstDataset(Dataset):
     """
 
     def __init__(self, images, frames: int = 8, scale: int = 4, patch_size: int = 96, length: int = 1000,
-                 seed: int = 0, **burst_options):
+                 seed: int = 0, augment: bool = False, **burst_options):
         photos = list(images.values()) if isinstance(images, dict) else list(images)
         if not photos:
             raise ValueError("images must hold at least one photo")
@@ -286,6 +385,8 @@ class BurstDataset(Dataset):
         if patch_size % scale:
             raise ValueError(f"patch_size={patch_size} must be a multiple of scale={scale}")
         check_positive_int(length, "length")
+        if not isinstance(augment, bool):
+            raise ValueError(f"augment must be True or False, got {augment!r}")
         for forbidden in ("border", "seed", "frames", "scale"):
             if forbidden in burst_options:
                 raise ValueError(f"burst_options must not set {forbidden!r} (the dataset chooses it)")
@@ -297,14 +398,15 @@ class BurstDataset(Dataset):
             raise ValueError(f"every photo must be at least {crop}×{crop} for patch_size={patch_size}; got {small}")
         self.photos = photos
         self.frames, self.scale, self.patch_size = frames, scale, patch_size
-        self.length, self.seed = length, seed
+        self.length, self.seed, self.augment = length, seed, augment
         self.burst_options = burst_options
         synthetic_burst(photos[0][:, :crop, :crop], 1, scale, border=self.border, **burst_options)  # checks options
 
     def __len__(self) -> int:
         return self.length
 
-    def __getitem__(self, index: int):
+    def _draw(self, index: int):
+        """Item ``index``'s random choices, in a fixed order from its own generator."""
         if not 0 <= index < self.length:
             raise IndexError(f"index {index} out of range for a dataset of {self.length}")
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + index)
@@ -313,10 +415,27 @@ class BurstDataset(Dataset):
         top = int(torch.randint(photo.shape[1] - crop + 1, (1,), generator=generator))
         left = int(torch.randint(photo.shape[2] - crop + 1, (1,), generator=generator))
         patch = photo[:, top : top + crop, left : left + crop]  # C×crop×crop
-        if torch.rand(1, generator=generator) < 0.5:  # flips: cheap augmentation
-            patch = patch.flip(-1)
+        if self.augment:
+            augmentation = draw_burst_augmentation(patch.shape[0], generator)
+        else:
+            flip = bool(torch.rand(1, generator=generator) < 0.5)  # the old, flip-only data
+            augmentation = BurstAugmentation(flip, False, 0, tuple(range(patch.shape[0])),
+                                             (1.0,) * patch.shape[0], 1.0)
         burst_seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
-        burst = synthetic_burst(
-            patch, self.frames, self.scale, border=self.border, seed=burst_seed, **self.burst_options
-        )
+        return patch, augmentation, burst_seed
+
+    def augmentation(self, index: int) -> BurstAugmentation:
+        """The augmentation choices item ``index`` is made with (for inspection and tests)."""
+        return self._draw(index)[1]
+
+    def __getitem__(self, index: int):
+        patch, augmentation, burst_seed = self._draw(index)
+        patch = augmentation.apply(patch)  # C×crop×crop
+        options = dict(self.burst_options)
+        if augmentation.noise_factor != 1.0:
+            factor = augmentation.noise_factor
+            options["shot_noise"] = options.get("shot_noise", DEFAULT_NOISE["shot_noise"]) * factor
+            options["read_noise"] = options.get("read_noise", DEFAULT_NOISE["read_noise"]) * factor
+            options["sigma"] = options.get("sigma", 0.02) * math.sqrt(factor)  # variance × factor
+        burst = synthetic_burst(patch, self.frames, self.scale, border=self.border, seed=burst_seed, **options)
         return burst.frames, burst.target  # F×C×h×w, C×P×P

@@ -19,6 +19,9 @@ name           split    images  source
 ``DIV2K``      valid    100     (the 100 validation images, 0801-0900)
 ``photos``     train    12      bundled: scikit-image's photographs, offline
 ``photos``     test     5       (``"photos-train"`` / ``"photos-test"`` too)
+``outside``    -        2       bundled: scikit-learn's sample photographs
+                                ``china`` and ``flower``, offline; outside
+                                the bundled set, never trained on
 =============  =======  ======  ==============================================
 
 Where the files come from, and how they are verified:
@@ -58,7 +61,7 @@ import torch
 from .datasets import DatasetUnavailableError, data_home
 from .download import DownloadError, RemoteFile, download_file, extract_archive
 from .image_io import IMAGE_SUFFIXES, read_image_folder
-from .photos import photo_set
+from .photos import outside_photo_set, photo_set
 
 #: EDSR's benchmark archive (Set5, Set14, B100, Urban100: HR and bicubic LR).
 #: Only an MD5 is published for it (by torchSR, ``torchsr/datasets/benchmarks.py``).
@@ -102,7 +105,7 @@ IMAGE_SETS: dict[str, ImageSetSource] = {
     "div2k-train": ImageSetSource("div2k-train", "DIV2K train", DIV2K_TRAIN_HR, "DIV2K_train_HR", 800, "photos-train"),
     "div2k-valid": ImageSetSource("div2k-valid", "DIV2K valid", DIV2K_VALID_HR, "DIV2K_valid_HR", 100, "photos-test"),
 }
-BUNDLED_IMAGE_SETS = ("photos-train", "photos-test", "photos-all")
+BUNDLED_IMAGE_SETS = ("photos-train", "photos-test", "photos-all", "outside")
 _ALIASES = {"b100": "bsd100", "div2k-val": "div2k-valid", "div2k-validation": "div2k-valid"}
 
 
@@ -126,7 +129,7 @@ def _resolve(name: str, split: str | None) -> str:
     if key not in IMAGE_SETS and key not in BUNDLED_IMAGE_SETS:
         raise ValueError(
             f"name must be one of Set5, Set14, BSD100 (B100), DIV2K (split 'train' or 'valid'), "
-            f"photos (split 'train' or 'test'), or {list(image_set_names())}; got {name!r}"
+            f"photos (split 'train' or 'test'), outside, or {list(image_set_names())}; got {name!r}"
         )
     return key
 
@@ -173,7 +176,8 @@ def get_image_set(
     Args:
         name: ``"Set5"``, ``"Set14"``, ``"BSD100"`` (or ``"B100"``), ``"DIV2K"``
             (downloaded, verified, cached), or ``"photos"`` (bundled, offline);
-            also ``"photos-train"`` / ``"photos-test"``. Case does not matter.
+            also ``"photos-train"`` / ``"photos-test"``, and ``"outside"`` (scikit-learn's
+            sample photographs ``china`` and ``flower``, bundled). Case does not matter.
         split: ``"train"`` or ``"valid"`` for DIV2K; ``"train"``, ``"test"`` or
             ``"all"`` for photos; ``None`` for the others.
         root: the cache folder (default :func:`imgsynth_edu.data.data_home`).
@@ -194,6 +198,8 @@ def get_image_set(
             bundled alternative.
     """
     key = _resolve(name, split)
+    if key == "outside":
+        return outside_photo_set()  # already RGB
     if key in BUNDLED_IMAGE_SETS:
         return photo_set(key.split("-", 1)[1], rgb=rgb)
     source = IMAGE_SETS[key]

@@ -23,6 +23,12 @@ PHOTO_TRAIN = (
 )
 #: The held-out photographs: only ever used to measure.
 PHOTO_TEST = ("chelsea", "motorcycle", "hubble", "gravel", "clock")
+#: Photographs from *outside* the bundled set: scikit-learn's two sample images
+#: (``sklearn.datasets.load_sample_image``: ``china.jpg``, a temple in China, and
+#: ``flower.jpg``, both 427×640 JPEGs shipped inside scikit-learn's wheel, so offline).
+#: No model of the course trains on them; they test whether a restorer transfers
+#: beyond scikit-image's photographs.
+PHOTO_OUTSIDE = ("china", "flower")
 
 # name -> (the skimage.data function, the item to pick when it returns a tuple); default: (name, None)
 _SKIMAGE_SOURCES = {
@@ -64,3 +70,23 @@ def load_photo(name: str, *, rgb: bool = True) -> torch.Tensor:
 def photo_set(split: str = "all", *, rgb: bool = True) -> dict[str, torch.Tensor]:
     """The bundled photographs of ``split`` as ``{name: C×H×W tensor in [0, 1]}``."""
     return {name: load_photo(name, rgb=rgb) for name in photo_names(split)}
+
+
+def load_outside_photo(name: str) -> torch.Tensor:
+    """One of scikit-learn's sample photographs (:data:`PHOTO_OUTSIDE`) as a ``float32`` ``3×H×W`` tensor in ``[0, 1]``.
+
+    Lesson: ``06_multi_frame_restoration.ipynb`` (does the burst model transfer?).
+    """
+    check_choice(name, "name", set(PHOTO_OUTSIDE))
+    from sklearn.datasets import load_sample_image  # imported here: scikit-learn is slow to import
+
+    array = np.array(load_sample_image(f"{name}.jpg"))[:, :, :3]  # H×W×3 uint8, a writable copy
+    return torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1).float() / 255.0  # 3×H×W
+
+
+def outside_photo_set() -> dict[str, torch.Tensor]:
+    """The photographs from outside the bundled set (:data:`PHOTO_OUTSIDE`) as ``{name: 3×H×W in [0, 1]}``.
+
+    Lesson: ``06_multi_frame_restoration.ipynb`` (does the burst model transfer?).
+    """
+    return {name: load_outside_photo(name) for name in PHOTO_OUTSIDE}

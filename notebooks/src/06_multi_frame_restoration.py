@@ -43,7 +43,7 @@ from IPython.display import Markdown, display
 
 from imgsynth_edu import pretrained, viz
 from imgsynth_edu.classical import estimate_shifts, phase_correlation, robust_merge, shift_and_add
-from imgsynth_edu.data import bicubic_upscale, load_photo, photo_set
+from imgsynth_edu.data import bicubic_upscale, get_image_set, load_photo, photo_set
 from imgsynth_edu.data.bursts import DEFAULT_NOISE, BurstDataset, synthetic_burst
 from imgsynth_edu.evaluation import evaluate_burst
 from imgsynth_edu.metrics.image import sr_metrics
@@ -323,13 +323,24 @@ ise.claim("one frame works too", tuple(single.shape) == tuple(untrained.shape),
 #
 # The training data are random 80×80 patches of the **training** photographs, each turned into a
 # fresh 8-frame burst; the loss is L1; the loop is the restoration trainer of lesson 05, which
-# takes bursts (`N×F×C×h×w`) as they are. Quick mode runs a few steps of a tiny model to show
+# takes bursts (`N×F×C×h×w`) as they are. Twelve photographs are few, so every patch is
+# **augmented** before its burst is made (`augment=True`, the default of `imgsynth-edu train
+# burst`): flipped left-right and top-bottom (each with probability 1/2), turned by a multiple of
+# 90°, its colour channels reordered and each scaled by a gain in [0.8, 1] (no value leaves
+# [0, 1], so nothing is clipped), and its noise variances multiplied by a factor between 1/2 and
+# 2 (more or less light than the default). Because the frames are made *from* the augmented
+# patch, frames and target always agree. Quick mode runs a few steps of a tiny model to show
 # the loop; the bundled `burst-x4` was trained by the command on its card.
 
 # %%
 steps = ise.quick_or_full(20, 600)
 features = ise.quick_or_full(8, 24)
-train_set = BurstDataset(photo_set("train"), frames=8, scale=4, patch_size=ise.quick_or_full(48, 80), length=10_000)
+train_set = BurstDataset(photo_set("train"), frames=8, scale=4, patch_size=ise.quick_or_full(48, 80), length=10_000,
+                         augment=True)
+choice = train_set.augmentation(0)  # what item 0 was made with
+print(f"item 0: flipped left-right {choice.flip_horizontal}, top-bottom {choice.flip_vertical}; "
+      f"turned {choice.quarter_turns}×90°; channels in order {choice.channel_order}, "
+      f"gains {[round(gain, 2) for gain in choice.channel_gains]}; noise variances × {choice.noise_factor:.2f}")
 student = BurstSR(scale=4, features=features)
 trainer = RestorationTrainer(student, train_set, batch_size=4, lr=1e-3, device=device, seed=0)
 history = trainer.fit(steps)
@@ -402,8 +413,8 @@ ax.legend()
 fig.tight_layout()
 
 # %% [markdown]
-# What the curves show, for the bundled `burst-x4` (#16 will retrain it; the checks below read
-# every number from the run above, so they hold or fail for whatever model is bundled):
+# What the curves show, for the bundled `burst-x4` (the checks below read every number from the
+# run above, so they hold or fail for whatever model is bundled):
 #
 # * the burst model gains with **every** added frame, and beats shift-and-add at every count:
 #   it learned to merge better than the classical rule;
@@ -439,6 +450,73 @@ if scores:
         lines.append(f"| {frames_key} | " + " | ".join(
             "n/a" if value is None else f"{value['psnr_y']:.2f}" for value in row.values()) + " |")
     display(Markdown("**Full-size held-out photos, from the card of `burst-x4` (Y-PSNR, dB):**\n\n" + "\n".join(lines)))
+
+# %% [markdown]
+# ### Photographs from outside the bundled set
+#
+# The held-out photographs come from the same collection (scikit-image's) as the training ones.
+# Does the burst model *transfer* to other photographs? scikit-learn ships two photographs of
+# its own, `china` (a temple) and `flower`, JPEGs that no model of the course ever trained on
+# (`get_image_set("outside")`, or `imgsynth-edu evaluate-burst --images outside`). The same
+# protocol, per photograph (quick mode: a 128×128 crop from the middle of each):
+
+# %%
+outside = get_image_set("outside")  # {"china": 3×427×640, "flower": 3×427×640}
+if quick:
+    outside = {name: image[:, 150:278, 256:384] for name, image in outside.items()}
+outside_curves, outside_per_photo = {}, None
+for count in frame_counts:
+    report = evaluate_burst(outside, burst_model, frames=count, scale=4, seed=0,
+                            single_image_model=single_image, device=device, per_image=True)
+    for method in ("bicubic", "srresnet", "shift_and_add", "burst"):
+        if report[method] is not None:
+            outside_curves.setdefault(method, []).append(report[method]["psnr_y"])
+    if count == 8:
+        outside_per_photo = report["per_image"]
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print("mean Y-PSNR (dB) on", len(outside), "outside photos, frames", frame_counts)
+for method, values in outside_curves.items():
+    print(f"{method:<14}", "  ".join(f"{value:6.2f}" for value in values))
+print("\n8 frames, each photo (Y-PSNR, dB)")
+for name, scores_of_photo in outside_per_photo.items():
+    print(f"{name:<8}", "  ".join(f"{method} {value['psnr_y']:.2f}" for method, value in scores_of_photo.items()))
+
+# %% [markdown]
+# The model transfers, but less well: on the outside photographs it still gains with every added
+# frame and still beats shift-and-add on **each** photograph, yet its lead over the single-image
+# `srresnet-x4` is smaller than on the held-out photographs. (The held-out mean is also lifted
+# by one easy photograph, `clock`: the card's per-photo table shows it.) Issue #16 asked for at least
+# +1.5 dB over `srresnet-x4` at 8 frames on the outside photographs too; the bundled model does not
+# reach it, and neither did a retraining on the more varied data of section 6 (the card's `note`
+# gives both runs' numbers).
+
+# %%
+outside_burst = np.array(outside_curves["burst"])
+ise.claim("on the outside photographs the burst model gains with every added frame",
+          bool((np.diff(outside_burst) > 0).all()), measured=" → ".join(f"{value:.2f}" for value in outside_burst) + " dB")
+margins = {name: s["burst"]["psnr_y"] - s["shift_and_add"]["psnr_y"] for name, s in outside_per_photo.items()}
+ise.claim("with 8 frames it beats shift-and-add on each outside photograph", bool(min(margins.values()) > 0),
+          measured=", ".join(f"{name} {margin:+.2f} dB" for name, margin in margins.items()))
+if "srresnet" in curves:
+    lead_held_out = curves["burst"][-1] - curves["srresnet"][-1]
+    lead_outside = outside_curves["burst"][-1] - outside_curves["srresnet"][-1]
+    ise.claim("its lead over srresnet-x4 at 8 frames is smaller on the outside photographs than on the held-out ones",
+              bool(lead_outside < lead_held_out),
+              measured=f"outside {lead_outside:+.2f} dB, held-out {lead_held_out:+.2f} dB")
+
+# %%
+if "scores_outside" in card:
+    for images, means, title in (("photos-test", card["scores"], "held-out"), ("outside", card["scores_outside"], "outside")):
+        eight = means["8 frames"]
+        lines = ["| photo | " + " | ".join(eight) + " |", "|---|" + "---|" * len(eight)]
+        for name, row in card["per_photo_8_frames_psnr_y"][images].items():
+            lines.append(f"| {name} | " + " | ".join(f"{value:.2f}" for value in row.values()) + " |")
+        lines.append("| **mean** | " + " | ".join(f"**{value['psnr_y']:.2f}**" for value in eight.values()) + " |")
+        display(Markdown(f"**Full-size {title} photos, 8 frames, each photo, from the card of `burst-x4` "
+                         "(Y-PSNR, dB):**\n\n" + "\n".join(lines)))
+    print(card["note"])
 
 # %% [markdown]
 # ## 8 · Explore: frames, noise, seed
