@@ -132,7 +132,7 @@ def test_burst_x4_eight_frame_scores_match_its_card(images, scores_key):
         assert scores["burst"]["psnr_y"] > scores["shift_and_add"]["psnr_y"], name  # on every photo, as the card says
     lead = report["burst"]["psnr_y"] - report["srresnet"]["psnr_y"]
     if images == "photos-test":
-        assert lead >= 2.0  # the card's acceptance: +2.05 dB
+        assert lead >= 2.0  # the card's acceptance: +2.07 dB
     else:
         assert 0.5 < lead < 1.5  # the card says +0.83 dB: a gain, short of #16's +1.5 dB
 
