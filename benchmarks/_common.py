@@ -40,3 +40,21 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def write_results(report: dict, *paths: Path) -> None:
+    """Write ``report`` as indented JSON to each of ``paths``, atomically (same bytes in each); print each path.
+
+    A benchmark whose figures a lesson shows writes twice: ``benchmarks/results/NAME.json``
+    and the package's copy in ``imgsynth_edu/benchmark_results/`` (a test keeps them equal).
+    """
+    import json
+
+    from imgsynth_edu.utils import atomic_write
+
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(path, "w") as handle:
+            json.dump(report, handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+        print(f"wrote {path}")

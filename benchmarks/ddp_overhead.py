@@ -42,11 +42,10 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
-from _common import cpu_name
+from _common import cpu_name, write_results
 from torch.nn.parallel import DistributedDataParallel
 
 from imgsynth_edu.models.srresnet import SRResNet
-from imgsynth_edu.utils import atomic_write
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ddp_overhead.json"
 #: The copy the package carries for lesson 09 (``imgsynth_edu.utils.benchmark_result``): the same bytes.
@@ -146,12 +145,7 @@ def main(argv=None) -> int:
     results.setdefault("benchmark", "steps/s of one device without DDP against DDP on the same one device "
                                     "(world size 1): the overhead of DistributedDataParallel itself")
     results.setdefault("runs", {})[device.type] = run
-    for path in (RESULTS, PACKAGED):  # the package's copy is what lesson 09 shows
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_write(path, "w") as handle:
-            json.dump(results, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
-        print(f"wrote {path}")
+    write_results(results, RESULTS, PACKAGED)  # the package's copy is what lesson 09 shows
     return 0
 
 

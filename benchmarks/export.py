@@ -40,12 +40,11 @@ import time
 from pathlib import Path
 
 import torch
-from _common import cpu_name
+from _common import cpu_name, write_results
 
 from imgsynth_edu import pretrained
 from imgsynth_edu.data import load_photo
 from imgsynth_edu.export import OnnxUpscaler, export_onnx, held_out_psnr, quantize_onnx
-from imgsynth_edu.utils import atomic_write
 
 RESULTS = Path(__file__).resolve().parent / "results" / "export.json"
 #: The copy the package carries for lesson 09 (``imgsynth_edu.utils.benchmark_result``): the same bytes.
@@ -170,11 +169,7 @@ def main() -> int:
         "real_time_lines_fps": list(REAL_TIME_FPS),
     })
     report.setdefault("runs", {})[args.device] = run
-    for path in (RESULTS, PACKAGED):
-        with atomic_write(path, "w") as handle:
-            json.dump(report, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
-        print(f"wrote {path}")
+    write_results(report, RESULTS, PACKAGED)  # the package's copy is what lesson 09 shows
     return 0
 
 
