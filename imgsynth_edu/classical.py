@@ -67,6 +67,7 @@ __all__ = [
     "phase_correlation",
     "robust_merge",
     "shift_and_add",
+    "splat_samples",
 ]
 
 
@@ -252,11 +253,15 @@ def _sample_positions(shifts: torch.Tensor, height: int, width: int, scale: int)
     return hr_y.expand(-1, -1, height, width), hr_x.expand(-1, -1, height, width)  # N×F×h×w each
 
 
-def _splat(values, pos_y, pos_x, weights, out_size, sigma):
+def splat_samples(values, pos_y, pos_x, weights, out_size, sigma):
     """Accumulate ``Σ w·k·v`` and ``Σ w·k`` on the fine grid, ``k`` a Gaussian of ``sigma`` pixels.
 
-    ``values`` ``N×F×C×h×w``; ``pos_*``, ``weights`` ``N×F×h×w``. Returns
-    ``(numerator N×C×H×W, denominator N×1×H×W)``.
+    ``values`` ``N×F×C×h×w`` (colours here, learned features in
+    :class:`~imgsynth_edu.models.burst.BurstSR`); ``pos_*``, ``weights``
+    ``N×F×h×w``: where each sample lands on the fine grid and how much it
+    counts. Returns ``(numerator N×C×H×W, denominator N×1×H×W)``; their ratio
+    is the normalised-convolution merge. Differentiable in ``values``,
+    ``weights`` and the positions (through the kernel).
     """
     count, _, channels = values.shape[:3]
     out_h, out_w = out_size
@@ -326,7 +331,7 @@ def shift_and_add(
     height, width = burst.shape[-2:]
     pos_y, pos_x = _sample_positions(shifts, height, width, scale)  # N×F×h×w
     ones = torch.ones_like(pos_y)
-    numerator, denominator = _splat(burst, pos_y, pos_x, ones, (scale * height, scale * width), sigma)
+    numerator, denominator = splat_samples(burst, pos_y, pos_x, ones, (scale * height, scale * width), sigma)
     merged = (numerator + prior_weight * _prior(burst, scale)) / (denominator + prior_weight)
     return merged.clamp(0.0, 1.0)  # only float rounding and the bicubic prior's overshoot
 
@@ -376,7 +381,7 @@ def robust_merge(
     # The start: a median-like estimate would be more robust; the plain merge is good enough to begin with.
     grid = torch.stack([(2 * pos_x + 1) / out_size[1] - 1, (2 * pos_y + 1) / out_size[0] - 1], dim=-1)  # N×F×h×w×2
     for _ in range(iterations):
-        numerator, denominator = _splat(burst, pos_y, pos_x, weights, out_size, sigma)
+        numerator, denominator = splat_samples(burst, pos_y, pos_x, weights, out_size, sigma)
         estimate = (numerator + prior_weight * prior) / (denominator + prior_weight)  # N×C×H×W
         predicted = F.grid_sample(
             estimate, grid.flatten(1, 2), mode="bilinear", padding_mode="border", align_corners=False
@@ -385,7 +390,7 @@ def robust_merge(
         residual = (burst - predicted).abs().mean(dim=2)  # N×F×h×w
         noise = 1.4826 * residual.flatten(1).median(dim=1).values.clamp_min(1e-4)  # N, robust σ
         weights = 1.0 / (1.0 + (residual / (tuning * noise[:, None, None, None])) ** 2)
-    numerator, denominator = _splat(burst, pos_y, pos_x, weights, out_size, sigma)
+    numerator, denominator = splat_samples(burst, pos_y, pos_x, weights, out_size, sigma)
     merged = ((numerator + prior_weight * prior) / (denominator + prior_weight)).clamp(0.0, 1.0)
     return (merged, weights) if return_weights else merged
 

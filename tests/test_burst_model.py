@@ -7,10 +7,11 @@ import torch
 import torch.nn.functional as F
 
 from imgsynth_edu import pretrained
+from imgsynth_edu.classical import shift_and_add
 from imgsynth_edu.data.bursts import BurstDataset, synthetic_burst
 from imgsynth_edu.data.photos import load_photo
 from imgsynth_edu.metrics.image import psnr
-from imgsynth_edu.models.burst import BurstSR, warp_frames
+from imgsynth_edu.models.burst import BurstSR, fine_grid_positions, warp_frames
 from imgsynth_edu.training.sr import RestorationTrainer
 
 
@@ -142,3 +143,50 @@ def test_bundled_burst_x4():
         model.check_scale(2)
     out = model(torch.rand(1, 2, 3, 16, 16))
     assert out.shape == (1, 3, 64, 64) and torch.isfinite(out).all()
+
+
+def test_fine_grid_positions_follow_the_classical_convention():
+    """A displacement that is the same at every pixel puts samples where shift-and-add puts them."""
+    from imgsynth_edu.classical import _sample_positions
+
+    shifts = torch.tensor([[[0.0, 0.0], [0.25, -1.5], [-0.75, 0.5]]])  # N×F×2
+    displacement = shifts[..., None, None].expand(-1, -1, -1, 5, 7)  # N×F×2×h×w
+    pos_y, pos_x = fine_grid_positions(displacement, 4)
+    expected_y, expected_x = _sample_positions(shifts, 5, 7, 4)
+    torch.testing.assert_close(pos_y, expected_y)
+    torch.testing.assert_close(pos_x, expected_x)
+    assert pos_y[0, 1, 0, 0] == pytest.approx(4 * (0 - 0.25 + 0.5) - 0.5)  # the reference point p - d, on the fine grid
+
+
+def test_with_colours_as_features_the_fusion_is_the_classical_shift_and_add(small_burst):
+    """The learned fusion splats samples where they belong: given colours and equal weights it is shift-and-add."""
+    model = BurstSR(scale=2, features=8, enc_blocks=1, dec_blocks=1)
+    frames = small_burst.frames[None]  # 1×F×3×h×w
+    count, frame_count, _, height, width = frames.shape
+    displacement = small_burst.shifts[None, :, :, None, None].expand(-1, -1, -1, height, width)
+    equal = torch.full((count, frame_count, height, width), 1.0 / frame_count)
+    fused, evidence = model.merge_on_fine_grid(frames, displacement, equal)
+    normalised = fused * (evidence + model.evidence_epsilon) / evidence  # undo the ε: Σ w·k·y / Σ w·k
+    classical = shift_and_add(frames, small_burst.shifts[None], 2, sigma=model.splat_sigma, prior_weight=0.0)
+    covered = evidence > 1e-2
+    torch.testing.assert_close(normalised.expand_as(classical)[covered.expand_as(classical)],
+                               classical[covered.expand_as(classical)], rtol=1e-4, atol=1e-5)
+    assert covered.float().mean() > 0.5
+    # the wrong sign of the displacement puts every sample in the wrong place
+    wrong, wrong_evidence = model.merge_on_fine_grid(frames, -displacement, equal)
+    wrong = wrong * (wrong_evidence + model.evidence_epsilon) / wrong_evidence
+    both = (covered & (wrong_evidence > 1e-2)).expand_as(classical)
+    assert (wrong.expand_as(classical) - classical)[both].abs().mean() > 0.01
+
+
+def test_untrained_model_with_several_frames_is_shift_and_add(small_burst):
+    model = BurstSR(scale=2, features=8, enc_blocks=1, dec_blocks=1)
+    frames = small_burst.frames[None]
+    with torch.no_grad():
+        torch.testing.assert_close(model(frames, small_burst.shifts[None]),
+                                   shift_and_add(frames, small_burst.shifts[None], 2))
+
+
+def test_bad_splat_sigma_is_refused():
+    with pytest.raises(ValueError, match="splat_sigma"):
+        BurstSR(scale=4, features=8, splat_sigma=0.0)

@@ -189,8 +189,9 @@ def run_train(args) -> int:
     card = {
         "name": out.stem,
         "description": (
-            f"BurstSR ×{args.scale}: a small learned burst super-resolver (shared encoder, flow alignment from "
-            "the phase-correlation shift, per-pixel softmax fusion, PixelShuffle decoder), trained on synthetic "
+            f"BurstSR ×{args.scale}: a small learned burst super-resolver (shared encoder, per-pixel displacement "
+            "started from the phase-correlation shift, softmax weights over the frames, shift-and-add of the "
+            "features on the fine grid, space-to-depth and PixelShuffle decoder), trained on synthetic "
             f"{args.frames}-frame bursts (bicubic downsampling, shot+read noise) of the bundled training photographs."
         ),
         "architecture": "imgsynth_edu.models.burst.BurstSR",

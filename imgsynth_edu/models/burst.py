@@ -9,16 +9,28 @@ with (phase correlation, shift-and-add, the robust merge) are in
 and cannot recover. The network, shrunk to train on a CPU:
 
 * a shared **frame encoder** turns each frame into features;
-* **alignment**: a small flow network predicts, per pixel, where each frame's
-  features must be read to land on the reference (started from the
-  phase-correlation shift, :func:`~imgsynth_edu.classical.estimate_shifts`),
-  and ``grid_sample`` warps them there (:func:`warp_frames`);
-* **fusion**: per-pixel softmax weights over the frames (from the aligned
-  features, the reference's features and the flow's sub-pixel part) merge
-  them into one feature map - so any number of frames works, one included;
-* a **decoder** with PixelShuffle stages predicts the residual on top of a skip
-  from the upsampled reference (the classical shift-and-add merge of the burst;
+* **alignment**: a small flow network predicts, per pixel, the displacement
+  of every frame's sample from the reference (started from the
+  phase-correlation shift, :func:`~imgsynth_edu.classical.estimate_shifts`):
+  where on the fine grid that sample belongs;
+* **fusion**: per-sample softmax weights over the frames (from the frame's
+  features, the reference's features read where the sample landed, and the
+  displacement's sub-pixel part), then the *shift-and-add of the features*:
+  every frame's feature vectors are splatted onto the fine grid where their
+  samples landed, weighted, and normalised (the classical merge of lesson 06,
+  on learned features with learned weights) - so any number of frames works,
+  one included, and the sub-pixel position of every sample is kept;
+* a **decoder** folds each ``scale×scale`` block of the fine grid into the
+  channels of its low-resolution pixel (space-to-depth), and with residual
+  blocks and PixelShuffle stages predicts the residual on top of a skip from
+  the upsampled reference (the classical shift-and-add merge of the burst;
   bicubic upsampling when there is one frame).
+
+Why splat instead of warping features onto the reference grid (as Bhat et
+al. do, with a far larger encoder): reading a frame's features at a
+sub-pixel position interpolates between its samples, and interpolation is a
+low-pass filter: it blurs away the aliased detail that made the frame worth
+having. Splatting moves no sample; it only says where each one belongs.
 
 Lesson: ``06_multi_frame_restoration.ipynb``.
 """
@@ -29,11 +41,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import check_positive_int, check_scale
-from ..classical import as_burst, check_shifts, estimate_shifts, shift_and_add
+from .._checks import check_positive_int, check_positive_number, check_scale
+from ..classical import as_burst, check_shifts, estimate_shifts, shift_and_add, splat_samples
 from .srresnet import ResidualBlock, UpsampleStage, upsample_factors
 
-__all__ = ["BurstSR", "warp_frames"]
+__all__ = ["BurstSR", "fine_grid_positions", "warp_frames"]
 
 
 def warp_frames(features: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
@@ -51,8 +63,32 @@ def warp_frames(features: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(features, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
+def fine_grid_positions(displacement: torch.Tensor, scale: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where every low-resolution sample lands on the ``scale``-times finer grid: two ``N×F×h×w`` tensors.
+
+    ``displacement`` (``N×F×2×h×w``, (dy, dx) in low-resolution pixels): sample
+    ``p`` of frame ``f`` saw the scene at ``p - d_f(p)``, in the reference's
+    coordinates. Its centre on the fine grid is ``scale·(p - d_f(p) + ½) - ½``
+    (the same rule as the classical :func:`~imgsynth_edu.classical.shift_and_add`,
+    with a displacement per pixel instead of one per frame).
+    """
+    height, width = displacement.shape[-2:]
+    rows = torch.arange(height, dtype=displacement.dtype, device=displacement.device)
+    cols = torch.arange(width, dtype=displacement.dtype, device=displacement.device)
+    scene_y = rows[:, None] - displacement[:, :, 0]  # N×F×h×w
+    scene_x = cols[None, :] - displacement[:, :, 1]  # N×F×h×w
+    return scale * (scene_y + 0.5) - 0.5, scale * (scene_x + 0.5) - 0.5
+
+
+
+
 class BurstSR(nn.Module):
-    """A small learned burst super-resolver (after Bhat et al. 2021, "Deep Burst Super-Resolution", Fig. 2).
+    """A small learned burst super-resolver: learned alignment and weights, then shift-and-add of features.
+
+    After Bhat et al. 2021 ("Deep Burst Super-Resolution", Fig. 2: encoder,
+    alignment, attention-based fusion, decoder), with the fusion done as a
+    learned shift-and-add on the fine grid (normalised convolution, Knutsson &
+    Westin 1993; for bursts, Farsiu et al. 2004 and Lafenetre et al. 2023).
 
     ``forward(burst, shifts=None)``: ``N×F×C×h×w`` in ``[0, 1]`` (any ``F >= 1``)
     -> ``N×C×(scale·h)×(scale·w)`` (not clamped: the training loss sees raw
@@ -62,18 +98,32 @@ class BurstSR(nn.Module):
 
     The pieces, in order (shape comments in :meth:`forward`):
 
-    1. ``encoder``: ``conv3×3 - PReLU - ResidualBlock×enc_blocks``, shared by all frames;
-    2. ``flow_net``: from ``[features_f, features_0, initial flow]`` a residual
-       flow ``Δ``; ``flow = d_f + Δ`` and :func:`warp_frames` aligns ``features_f``;
-    3. ``weight_net``: a logit per frame and pixel from ``[aligned_f, features_0,
-       aligned_f - features_0, frac(flow)]``; softmax over the frames gives
-       weights ``w_f`` with ``Σ_f w_f = 1`` (Bhat et al. 2021, attention-based fusion), fused = ``Σ_f w_f·aligned_f``;
-    4. ``decoder``: ``ResidualBlock×dec_blocks``, ``log2(scale)`` PixelShuffle
-       stages, ``conv3×3`` to RGB, plus a skip from the upsampled reference
-       (:meth:`upsample_reference`): the reference put on the fine grid together
-       with the other frames' samples by :func:`~imgsynth_edu.classical.shift_and_add` (with one frame,
-       bicubic upsampling). The decoder learns only the residual: the detail
-       and the de-blurring that the classical merge cannot provide.
+    1. ``encoder``: ``conv3×3 - PReLU - ResidualBlock×enc_blocks``, shared by
+       all frames: features ``φ_f(p)`` on each frame's own grid;
+    2. ``flow_net``: from ``[φ_f, φ_0 read at p - d_f, d_f]`` a residual
+       displacement ``Δ``; ``d_f(p) = d_f + Δ_f(p)`` says which scene point
+       sample ``p`` of frame ``f`` saw (:func:`fine_grid_positions`: where it
+       lands on the fine grid);
+    3. ``weight_net``: a logit per sample from ``[φ_f, φ_0 read at p - d_f(p),
+       their difference, frac(d_f(p))]``; softmax over the frames gives
+       weights ``w_f(p)`` with ``Σ_f w_f = 1`` (attention-based fusion);
+    4. **the shift-and-add of features** (:func:`~imgsynth_edu.classical.splat_samples`):
+
+       .. math::
+           \\hat\\phi(\\mathbf q) = \\frac{\\sum_{f,\\mathbf p} w_f(\\mathbf p)\\, k(\\mathbf q - \\mathbf q_{f\\mathbf p})\\, \\phi_f(\\mathbf p)}
+                                    {\\sum_{f,\\mathbf p} w_f(\\mathbf p)\\, k(\\mathbf q - \\mathbf q_{f\\mathbf p}) + \\epsilon}
+
+       with ``k`` a Gaussian of ``splat_sigma`` fine pixels; the denominator
+       (how much evidence landed at ``q``) goes along as one more channel;
+    5. ``decoder``: space-to-depth (``PixelUnshuffle(scale)``: each
+       ``scale×scale`` block of the fine grid becomes ``scale²·(K+1)``
+       channels of its low-resolution pixel), a ``conv1×1`` to ``K``,
+       ``ResidualBlock×dec_blocks``, ``log2(scale)`` PixelShuffle stages,
+       ``conv3×3`` to RGB, plus a skip from the upsampled reference
+       (:meth:`upsample_reference`: the classical shift-and-add merge of the
+       burst; with one frame, bicubic upsampling). The decoder learns only the
+       residual: the detail and the de-blurring that the classical merge
+       cannot provide.
 
     The last layers of ``flow_net`` and of the decoder start at zero, so an
     untrained model aligns by the phase-correlation shift alone and outputs
@@ -83,21 +133,25 @@ class BurstSR(nn.Module):
         scale: one of :data:`~imgsynth_edu._checks.SUPPORTED_SCALES` (the bundled ``burst-x4``: 4),
             fixed here; :meth:`check_scale` refuses any other.
         channels: colour channels per frame (3).
-        features: feature channels ``K`` everywhere (the bundled ``burst-x4``: 24).
+        features: feature channels ``K`` everywhere (see the bundled ``burst-x4``'s card).
         enc_blocks, dec_blocks: residual blocks in the encoder and the decoder.
+        splat_sigma: width (fine pixels) of the Gaussian that splats each sample's features.
         use_phase_correlation: start the alignment from :func:`~imgsynth_edu.classical.estimate_shifts`
             when no ``shifts`` are given (otherwise from zero).
 
     Lesson: ``06_multi_frame_restoration.ipynb`` (the learned restorer, piece by piece).
     """
 
-    def __init__(self, scale: int = 4, channels: int = 3, features: int = 24, enc_blocks: int = 2, dec_blocks: int = 4,
-                 use_phase_correlation: bool = True):
+    evidence_epsilon = 1e-3  #: ``ε`` of the normalised convolution: where no sample landed, the features are ~0
+
+    def __init__(self, scale: int = 4, channels: int = 3, features: int = 32, enc_blocks: int = 2, dec_blocks: int = 4,
+                 splat_sigma: float = 0.5, use_phase_correlation: bool = True):
         super().__init__()
         check_scale(scale)
         for name, value in {"channels": channels, "features": features, "enc_blocks": enc_blocks,
                             "dec_blocks": dec_blocks}.items():
             check_positive_int(value, name)
+        self.splat_sigma = check_positive_number(splat_sigma, "splat_sigma")
         self.scale, self.channels, self.use_phase_correlation = scale, channels, bool(use_phase_correlation)
         self.encoder = nn.Sequential(
             nn.Conv2d(channels, features, 3, padding=1),
@@ -117,6 +171,8 @@ class BurstSR(nn.Module):
             nn.Conv2d(features, 1, 3, padding=1),
         )
         self.decoder = nn.Sequential(
+            nn.PixelUnshuffle(scale),  # N×(K+1)×(s·h)×(s·w) -> N×(s²·(K+1))×h×w
+            nn.Conv2d(scale**2 * (features + 1), features, 1),
             *[ResidualBlock(features, batch_norm=False) for _ in range(dec_blocks)],
             *[UpsampleStage(features, factor) for factor in upsample_factors(scale)],
             nn.Conv2d(features, channels, 3, padding=1),
@@ -144,6 +200,23 @@ class BurstSR(nn.Module):
         with torch.no_grad():
             return shift_and_add(burst, shifts.detach(), self.scale)  # N×C×(s·h)×(s·w)
 
+    def merge_on_fine_grid(self, features: torch.Tensor, displacement: torch.Tensor, weights: torch.Tensor):
+        """The shift-and-add of features: ``(fused N×K×(s·h)×(s·w), evidence N×1×(s·h)×(s·w))``.
+
+        ``features`` ``N×F×K×h×w`` (each frame on its own grid), ``displacement``
+        ``N×F×2×h×w``, ``weights`` ``N×F×h×w``. Every sample's feature vector is
+        splatted where it landed (:func:`fine_grid_positions`) with weight
+        ``w·k``; ``fused = Σ w·k·φ / (Σ w·k + ε)`` and ``evidence = Σ w·k``.
+        With the colours as features and equal weights this is the classical
+        :func:`~imgsynth_edu.classical.shift_and_add` (``sigma = splat_sigma``).
+        """
+        height, width = features.shape[-2:]
+        pos_y, pos_x = fine_grid_positions(displacement, self.scale)  # N×F×h×w each
+        numerator, evidence = splat_samples(
+            features, pos_y, pos_x, weights, (self.scale * height, self.scale * width), self.splat_sigma
+        )  # N×K×(s·h)×(s·w), N×1×(s·h)×(s·w)
+        return numerator / (evidence + self.evidence_epsilon), evidence
+
     def forward(self, burst, shifts: torch.Tensor | None = None, return_details: bool = False):
         """Restore ``N`` bursts; with ``return_details=True`` also ``{"flow", "weights"}`` for pictures."""
         burst = as_burst(burst)
@@ -158,25 +231,30 @@ class BurstSR(nn.Module):
                 shifts = burst.new_zeros(count, frames, 2)
         else:
             shifts = check_shifts(shifts, burst)
-        features = self.encoder(burst.flatten(0, 1))  # (N·F)×K×h×w
-        features = features.view(count, frames, -1, height, width)  # N×F×K×h×w
-        reference = features[:, :1].expand_as(features).flatten(0, 1)  # (N·F)×K×h×w
-        flat = features.flatten(0, 1)  # (N·F)×K×h×w
+        features = self.encoder(burst.flatten(0, 1))  # (N·F)×K×h×w, each frame on its own grid
+        reference = features.view(count, frames, -1, height, width)[:, :1]  # N×1×K×h×w
+        reference = reference.expand(-1, frames, -1, -1, -1).flatten(0, 1)  # (N·F)×K×h×w
         initial = shifts.flatten(0, 1)[:, :, None, None].expand(-1, -1, height, width)  # (N·F)×2×h×w
-        pre_aligned = warp_frames(flat, initial)  # (N·F)×K×h×w
-        residual_flow = self.flow_net(torch.cat([pre_aligned, reference, initial], dim=1))  # (N·F)×2×h×w
-        flow = initial + residual_flow  # (N·F)×2×h×w
-        aligned = warp_frames(flat, flow)  # (N·F)×K×h×w
-        subpixel = flow - flow.round()  # (N·F)×2×h×w, in [-0.5, 0.5]
-        logits = self.weight_net(torch.cat([aligned, reference, aligned - reference, subpixel], dim=1))  # (N·F)×1×h×w
-        weights = logits.view(count, frames, 1, height, width).softmax(dim=1)  # N×F×1×h×w, Σ_f = 1
-        fused = (weights * aligned.view(count, frames, -1, height, width)).sum(dim=1)  # N×K×h×w
+        reference_seen = warp_frames(reference, -initial)  # (N·F)×K×h×w: φ_0 at p - d_f
+        residual = self.flow_net(torch.cat([features, reference_seen, initial], dim=1))  # (N·F)×2×h×w
+        displacement = initial + residual  # (N·F)×2×h×w: sample p of frame f saw the scene at p - d_f(p)
+        reference_seen = warp_frames(reference, -displacement)  # (N·F)×K×h×w
+        subpixel = displacement - displacement.round()  # (N·F)×2×h×w, in [-0.5, 0.5]
+        logits = self.weight_net(
+            torch.cat([features, reference_seen, features - reference_seen, subpixel], dim=1)
+        )  # (N·F)×1×h×w
+        weights = logits.view(count, frames, height, width).softmax(dim=1)  # N×F×h×w, Σ_f = 1
+        displacement = displacement.view(count, frames, 2, height, width)  # N×F×2×h×w
+        fused, evidence = self.merge_on_fine_grid(
+            features.view(count, frames, -1, height, width), displacement, weights
+        )  # N×K×(s·h)×(s·w), N×1×(s·h)×(s·w)
         upsampled_reference = self.upsample_reference(burst, shifts)  # N×C×(s·h)×(s·w), the skip
-        restored = upsampled_reference + self.decoder(fused)  # N×C×(s·h)×(s·w)
+        restored = upsampled_reference + self.decoder(torch.cat([fused, evidence], dim=1))  # N×C×(s·h)×(s·w)
         if return_details:
             details = {
-                "flow": flow.view(count, frames, 2, height, width).detach(),
-                "weights": weights[:, :, 0].detach(),
+                "flow": displacement.detach(),
+                "weights": weights.detach(),
+                "evidence": evidence[:, 0].detach(),
                 "upsampled_reference": upsampled_reference.detach(),
             }
             return restored, details

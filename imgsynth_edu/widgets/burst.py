@@ -7,7 +7,7 @@ shows, for the chosen number of frames, noise level and seed:
 * the first frames of the burst (nearest-neighbour enlarged: the pixels as they are);
 * the true shifts ``d_f`` against those estimated by phase correlation
   (:func:`imgsynth_edu.classical.estimate_shifts`), in low-resolution pixels;
-* the learned model's per-pixel fusion weights of every frame (when a model is given);
+* the learned model's fusion weight of every sample, on each frame's own grid (when a model is given);
 * the merged results - bicubic of frame 0, shift-and-add, robust merge, the
   burst model - each with its Y-PSNR against the truth (SR protocol:
   :func:`imgsynth_edu.metrics.image.sr_metrics`).
