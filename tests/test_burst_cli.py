@@ -140,3 +140,41 @@ def test_evaluate_burst_per_image(image_folder, tmp_path, capsys):
     assert cli.main([*arguments, "--per-image"]) == 0
     table = capsys.readouterr().out
     assert "per image" in table and "chelsea" in table and "clock" in table
+
+
+def test_train_burst_on_a_folder_of_photographs(image_folder, tmp_path):
+    out = tmp_path / "folder.pt"
+    code = cli.main(["train", "burst", "--images", str(image_folder), "--steps", "2", "--batch-size", "2",
+                     "--patch-size", "32", "--frames", "2", "--features", "8", "--out", str(out), "--no-progress",
+                     "--device", "cpu"])
+    assert code == 0
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert f"--images {image_folder}" in card["command"]  # the command on the card reads the same folder
+    assert card["data"].startswith(f"the photographs of --images {image_folder}")
+    assert "photos train split" not in card["data"]
+
+
+def test_train_burst_on_an_image_set_by_name_uses_its_installed_files(image_folder, tmp_path, monkeypatch):
+    """``--images div2k-train`` reads the set where get_image_set keeps it (no download when the files are there)."""
+    installed = tmp_path / "data" / "image_sets" / "div2k-train"
+    installed.mkdir(parents=True)
+    for path in image_folder.iterdir():
+        (installed / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setenv("IMGSYNTH_DATA", str(tmp_path / "data"))
+    out = tmp_path / "div2k.pt"
+    with pytest.warns(UserWarning, match="should have 800 images"):
+        code = cli.main(["train", "burst", "--images", "div2k-train", "--steps", "1", "--batch-size", "1",
+                         "--patch-size", "32", "--frames", "2", "--features", "8", "--out", str(out),
+                         "--no-progress", "--device", "cpu"])
+    assert code == 0
+    assert "--images div2k-train" in json.loads(out.with_suffix(".json").read_text())["command"]
+
+
+@pytest.mark.parametrize("held_out", ["outside", "photos-test", "Photos-All"])
+def test_train_burst_refuses_the_photographs_it_is_evaluated_on(held_out, tmp_path, capsys):
+    out = tmp_path / "cheat.pt"
+    code = cli.main(["train", "burst", "--images", held_out, "--steps", "1", "--out", str(out), "--no-progress"])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "--images" in error and "evaluated on" in error
+    assert not out.exists()

@@ -190,3 +190,35 @@ def test_untrained_model_with_several_frames_is_shift_and_add(small_burst):
 def test_bad_splat_sigma_is_refused():
     with pytest.raises(ValueError, match="splat_sigma"):
         BurstSR(scale=4, features=8, splat_sigma=0.0)
+
+
+def test_a_streamed_folder_gives_the_same_bursts_as_the_photos_in_memory(tmp_path):
+    from PIL import Image
+
+    from imgsynth_edu.data.image_io import read_image_folder
+
+    photos = {}
+    for name in ("chelsea", "coffee"):
+        array = (load_photo(name)[:, :80, :96].permute(1, 2, 0).numpy() * 255).round().astype("uint8")
+        Image.fromarray(array).save(tmp_path / f"{name}.png")
+        photos[name] = torch.from_numpy(array).permute(2, 0, 1).float() / 255
+    options = {"frames": 3, "scale": 4, "patch_size": 32, "length": 6, "seed": 1, "augment": True}
+    in_memory = BurstDataset(photos, **options)
+    streamed = BurstDataset(read_image_folder(tmp_path), **options)
+    assert streamed.photos == [] and len(streamed.paths) == 2  # nothing held: each item reads its photo
+    for index in range(6):
+        for left, right in zip(in_memory[index], streamed[index]):
+            torch.testing.assert_close(left, right, rtol=0, atol=0)
+
+
+def test_a_streamed_photo_too_small_for_the_patch_is_named(tmp_path):
+    from PIL import Image
+
+    from imgsynth_edu.data.image_io import read_image_folder
+
+    for name, size in (("big", 96), ("small", 40)):
+        Image.fromarray(torch.zeros(size, size, 3, dtype=torch.uint8).numpy()).save(tmp_path / f"{name}.png")
+    dataset = BurstDataset(read_image_folder(tmp_path), frames=2, scale=4, patch_size=32, length=50, seed=0)
+    with pytest.raises(ValueError, match=r"small\.png.*smaller than 64×64"):
+        for index in range(50):
+            dataset[index]

@@ -1,11 +1,15 @@
 """``imgsynth-edu train burst`` and ``imgsynth-edu evaluate-burst``: the multi-frame lesson's commands.
 
     imgsynth-edu train burst --scale 4 --frames 8 --steps 1500 --out burst-x4.pt
+    imgsynth-edu train burst --images div2k-train --workers 2 --out burst-div2k.pt   # DIV2K, downloaded once
     imgsynth-edu evaluate-burst --images photos-test --frames 8 --scale 4 --json
     imgsynth-edu evaluate-burst --images outside --frames 8 --per-image
 
 ``--images outside`` is scikit-learn's two sample photographs (``china``,
-``flower``): from outside the bundled set, never trained on.
+``flower``): from outside the bundled set, never trained on. ``train burst
+--images`` takes a folder or a downloadable set (DIV2K's 800 training
+photographs: ``div2k-train``), read one photo per burst; it refuses the sets
+that burst models are evaluated on.
 
 ``evaluate-burst`` makes one seeded synthetic burst per image and reports the
 mean Y-PSNR / Y-SSIM of four methods: bicubic upscaling of frame 0, the
@@ -71,6 +75,13 @@ def register(commands, train_commands) -> None:
     train.add_argument("--features", type=int, default=24, help="feature channels (default 24)")
     train.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate, halved at 60%% and 85%% of the steps")
     train.add_argument("--seed", type=int, default=0, help="seed of the weights, the data and the batches")
+    train.add_argument(
+        "--images", default=None, metavar="SET_OR_DIR",
+        help="train on a folder of photographs, or an image set by name (e.g. div2k-train: downloaded and verified "
+             "the first time), instead of the bundled training photographs; read one photo per burst",
+    )
+    train.add_argument("--workers", type=int, default=None,
+                       help="DataLoader processes that read photos and make bursts (useful with --images; default 0)")
     train.add_argument(
         "--no-augment", action="store_true",
         help="train on the old flip-only data; by default every burst is augmented (flips, 90° rotations, "
@@ -156,6 +167,33 @@ def run_evaluate(args) -> int:
 # ----------------------------------------------------------------------------
 # train burst
 # ----------------------------------------------------------------------------
+#: What ``train burst --images`` refuses: the photographs that the course evaluates burst models on.
+HELD_OUT_IMAGE_SETS = ("photos-test", "photos-all", "outside")
+
+
+def _training_photos(spec: str | None):
+    """``--images``: the bundled training photographs (default), a folder, or an image set by name (downloaded)."""
+    if spec is None:
+        return photo_set("train")
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        return read_image_folder(path)
+    if spec.lower() in HELD_OUT_IMAGE_SETS:
+        raise ValueError(f"--images {spec!r} holds photographs that burst models are evaluated on; "
+                         "train on photos-train, div2k-train or a folder of your own")
+    try:
+        return get_image_set(spec, download=True)
+    except (ValueError, KeyError) as error:
+        raise ValueError(f"--images {spec!r} is neither a folder nor a known image set (e.g. div2k-train): "
+                         f"{error}") from error
+
+
+def _training_photos_description(spec: str | None) -> str:
+    if spec is None:
+        return f"photos train split only ({', '.join(PHOTO_TRAIN)})"
+    return f"the photographs of --images {spec}"
+
+
 def run_train(args) -> int:
     if args.threads is not None and args.threads < 1:
         raise ValueError(f"--threads must be >= 1, got {args.threads}")
@@ -166,11 +204,11 @@ def run_train(args) -> int:
     arguments = {"scale": args.scale, "features": args.features}
     model = BurstSR(**arguments)
     dataset = BurstDataset(
-        photo_set("train"), frames=args.frames, scale=args.scale, patch_size=args.patch_size,
+        _training_photos(args.images), frames=args.frames, scale=args.scale, patch_size=args.patch_size,
         length=100_000, seed=args.seed, augment=not args.no_augment,
     )
     trainer = RestorationTrainer(
-        model, dataset, device=args.device, batch_size=args.batch_size, lr=args.lr,
+        model, dataset, device=args.device, batch_size=args.batch_size, lr=args.lr, workers=args.workers or 0,
         lr_milestones=(int(0.6 * args.steps), int(0.85 * args.steps)),
         seed=args.seed, checkpoint_path=state, checkpoint_every=args.checkpoint_every,
         progress=not args.no_progress,
@@ -197,11 +235,12 @@ def run_train(args) -> int:
         "architecture": "imgsynth_edu.models.burst.BurstSR",
         "arguments": arguments,
         "data": (
-            f"photos train split only ({', '.join(PHOTO_TRAIN)}); {args.patch_size}×{args.patch_size} patches, "
+            f"{_training_photos_description(args.images)}; {args.patch_size}×{args.patch_size} patches, "
             f"{args.frames} frames, shifts uniform in ±2 low-res px, noise {DEFAULT_NOISE}; {augmentation}"
         ),
         "command": cards.reproduce_command(args, ["scale", "frames", "steps", "batch-size", "patch-size", "features", "lr",
-                                            "seed", "no-augment", "out", "threads", "device"]),
+                                            "seed", "images", "workers", "no-augment", "out", "threads",
+                                                  "device"]),
         "steps": trainer.step,
         "batch_size": args.batch_size,
         "wall_time_s": round(trainer.elapsed_s, 1),

@@ -31,6 +31,7 @@ Lesson: ``06_multi_frame_restoration.ipynb``.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
@@ -45,6 +46,7 @@ from .._checks import (
     check_scale,
 )
 from .degradations import bicubic_downscale, crop_to_multiple
+from .image_io import ImageFolder, load_image_file
 
 __all__ = [
     "DEFAULT_NOISE",
@@ -355,7 +357,9 @@ class BurstDataset(Dataset):
 
     Args:
         images: ``{name: C×H×W}`` or a list of ``C×H×W`` photos in ``[0, 1]``
-            (e.g. ``photo_set("train")``: never train on the held-out split).
+            (e.g. ``photo_set("train")``: never train on the held-out split), or an
+            :class:`~imgsynth_edu.data.image_io.ImageFolder` (e.g. DIV2K's training
+            images), streamed: each item reads its one photo from its file.
         frames, scale: as in :func:`synthetic_burst`.
         patch_size: high-resolution side of the target; a multiple of ``scale``.
         length: how many items an epoch has.
@@ -370,7 +374,14 @@ class BurstDataset(Dataset):
 
     def __init__(self, images, frames: int = 8, scale: int = 4, patch_size: int = 96, length: int = 1000,
                  seed: int = 0, augment: bool = False, **burst_options):
-        photos = list(images.values()) if isinstance(images, dict) else list(images)
+        self.paths: list | None = None  # the files of a streamed folder (None: photos held in memory)
+        if isinstance(images, ImageFolder):  # e.g. DIV2K's 800 photos (~27 GB as tensors): read one per item
+            if len(images) == 0:
+                raise ValueError("images must hold at least one photo")
+            self.paths, self.rgb = [images.path(name) for name in images], images.rgb
+            photos = [load_image_file(self.paths[0], rgb=self.rgb)]  # the first one, for the checks below
+        else:
+            photos = list(images.values()) if isinstance(images, Mapping) else list(images)
         if not photos:
             raise ValueError("images must hold at least one photo")
         for index, photo in enumerate(photos):
@@ -396,9 +407,10 @@ class BurstDataset(Dataset):
         small = [tuple(p.shape[1:]) for p in photos if min(p.shape[1:]) < crop]
         if small:
             raise ValueError(f"every photo must be at least {crop}×{crop} for patch_size={patch_size}; got {small}")
-        self.photos = photos
+        self.photos = photos if self.paths is None else []
         self.frames, self.scale, self.patch_size = frames, scale, patch_size
         self.length, self.seed, self.augment = length, seed, augment
+        self.channels = photos[0].shape[0]
         self.burst_options = burst_options
         synthetic_burst(photos[0][:, :crop, :crop], 1, scale, border=self.border, **burst_options)  # checks options
 
@@ -410,7 +422,8 @@ class BurstDataset(Dataset):
         if not 0 <= index < self.length:
             raise IndexError(f"index {index} out of range for a dataset of {self.length}")
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + index)
-        photo = self.photos[int(torch.randint(len(self.photos), (1,), generator=generator))]
+        count = len(self.paths) if self.paths is not None else len(self.photos)
+        photo = self._photo(int(torch.randint(count, (1,), generator=generator)))
         crop = self.patch_size + 2 * self.border * self.scale
         top = int(torch.randint(photo.shape[1] - crop + 1, (1,), generator=generator))
         left = int(torch.randint(photo.shape[2] - crop + 1, (1,), generator=generator))
@@ -423,6 +436,20 @@ class BurstDataset(Dataset):
                                              (1.0,) * patch.shape[0], 1.0)
         burst_seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
         return patch, augmentation, burst_seed
+
+    def _photo(self, which: int) -> torch.Tensor:
+        """Photo ``which``: from memory, or read from its file now (a streamed folder)."""
+        if self.paths is None:
+            return self.photos[which]
+        photo = load_image_file(self.paths[which], rgb=self.rgb)  # C×H×W, read for this item only
+        crop = self.patch_size + 2 * self.border * self.scale
+        if min(photo.shape[1:]) < crop:
+            raise ValueError(f"image {str(self.paths[which])!r} is {photo.shape[2]}×{photo.shape[1]}, smaller than "
+                             f"{crop}×{crop} (patch_size={self.patch_size} and the motion's margin)")
+        if photo.shape[0] != self.channels:
+            raise ValueError(f"image {str(self.paths[which])!r} has {photo.shape[0]} channels, the first one "
+                             f"{self.channels}")
+        return photo
 
     def augmentation(self, index: int) -> BurstAugmentation:
         """The augmentation choices item ``index`` is made with (for inspection and tests)."""

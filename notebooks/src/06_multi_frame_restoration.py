@@ -365,7 +365,9 @@ ise.claim("reading a frame half a pixel off its grid removes more than half of i
 # [0, 1], so nothing is clipped), and its noise variances multiplied by a factor between 1/2 and
 # 2 (more or less light than the default). Because the frames are made *from* the augmented
 # patch, frames and target always agree. Quick mode runs a few steps of a tiny model to show
-# the loop; the bundled `burst-x4` was trained by the command on its card.
+# the loop; the bundled `burst-x4` was trained by the command on its card. Where downloads
+# work, `imgsynth-edu train burst --images div2k-train` trains on DIV2K's 800 photographs
+# instead (Agustsson & Timofte 2017; read one photo per burst, so they never all sit in memory).
 
 # %%
 steps = ise.quick_or_full(20, 600)
