@@ -88,7 +88,8 @@ class BurstSR(nn.Module):
     After Bhat et al. 2021 ("Deep Burst Super-Resolution", Fig. 2: encoder,
     alignment, attention-based fusion, decoder), with the fusion done as a
     learned shift-and-add on the fine grid (normalised convolution, Knutsson &
-    Westin 1993; for bursts, Farsiu et al. 2004 and Lafenetre et al. 2023).
+    Westin 1993; for bursts, Farsiu et al. 2004 and Wronski et al. 2019, who
+    splat every sample with a kernel).
 
     ``forward(burst, shifts=None)``: ``N×F×C×h×w`` in ``[0, 1]`` (any ``F >= 1``)
     -> ``N×C×(scale·h)×(scale·w)`` (not clamped: the training loss sees raw
