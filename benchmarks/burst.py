@@ -47,7 +47,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "burst.json"
 def load_model() -> tuple[torch.nn.Module, str]:
     if "burst-x4" in pretrained.available():
         return pretrained.load("burst-x4"), "burst-x4 (bundled weights)"
-    return BurstSR(scale=4, features=32).eval(), "BurstSR(scale=4, features=32), random weights (burst-x4 not bundled)"
+    return BurstSR(scale=4).eval(), "BurstSR(scale=4), random weights (burst-x4 not bundled)"
 
 
 def measure(device: torch.device, repeats: int) -> dict:

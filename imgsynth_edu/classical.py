@@ -63,6 +63,7 @@ __all__ = [
     "as_burst",
     "check_shifts",
     "estimate_shifts",
+    "sample_positions",
     "inpaint_biharmonic",
     "phase_correlation",
     "robust_merge",
@@ -238,19 +239,27 @@ def estimate_shifts(burst, upsample: int = 20, window: bool = True) -> torch.Ten
 # ----------------------------------------------------------------------------
 # Merging on the high-resolution grid
 # ----------------------------------------------------------------------------
-def _sample_positions(shifts: torch.Tensor, height: int, width: int, scale: int):
-    """High-resolution coordinates of every low-resolution sample: two ``N×F×h×w`` tensors.
+def sample_positions(displacement: torch.Tensor, scale: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where every low-resolution sample lands on the ``scale``-times finer grid: two ``N×F×h×w`` tensors.
 
-    Low-resolution pixel ``p`` of frame ``f`` saw the scene at ``p - d_f``
-    (low-resolution units); its centre on the fine grid is ``s·(q + 0.5) - 0.5``.
+    ``displacement`` (``N×F×2×h×w``, (dy, dx) in low-resolution pixels): sample
+    ``p`` of frame ``f`` saw the scene at ``p - d_f(p)``, in the reference's
+    coordinates; its centre on the fine grid is ``scale·(p - d_f(p) + ½) - ½``.
+    The classical merges use one displacement per frame (the global shift);
+    the learned :class:`~imgsynth_edu.models.burst.BurstSR` one per pixel.
     """
-    rows = torch.arange(height, dtype=torch.float32, device=shifts.device)
-    cols = torch.arange(width, dtype=torch.float32, device=shifts.device)
-    scene_y = rows[None, None, :, None] - shifts[:, :, 0, None, None]  # N×F×h×1
-    scene_x = cols[None, None, None, :] - shifts[:, :, 1, None, None]  # N×F×1×w
-    hr_y = scale * (scene_y + 0.5) - 0.5
-    hr_x = scale * (scene_x + 0.5) - 0.5
-    return hr_y.expand(-1, -1, height, width), hr_x.expand(-1, -1, height, width)  # N×F×h×w each
+    height, width = displacement.shape[-2:]
+    rows = torch.arange(height, dtype=displacement.dtype, device=displacement.device)
+    cols = torch.arange(width, dtype=displacement.dtype, device=displacement.device)
+    scene_y = rows[:, None] - displacement[:, :, 0]  # N×F×h×w
+    scene_x = cols[None, :] - displacement[:, :, 1]  # N×F×h×w
+    return scale * (scene_y + 0.5) - 0.5, scale * (scene_x + 0.5) - 0.5
+
+
+def _positions_of_global_shifts(shifts: torch.Tensor, height: int, width: int, scale: int):
+    """:func:`sample_positions` for one global shift per frame (``shifts`` ``N×F×2``)."""
+    displacement = shifts[:, :, :, None, None].expand(-1, -1, -1, height, width)  # N×F×2×h×w
+    return sample_positions(displacement, scale)
 
 
 def splat_samples(values, pos_y, pos_x, weights, out_size, sigma):
@@ -329,7 +338,7 @@ def shift_and_add(
     burst, shifts, sigma = _check_merge_arguments(burst, shifts, scale, sigma)
     prior_weight = check_non_negative(prior_weight, "prior_weight")
     height, width = burst.shape[-2:]
-    pos_y, pos_x = _sample_positions(shifts, height, width, scale)  # N×F×h×w
+    pos_y, pos_x = _positions_of_global_shifts(shifts, height, width, scale)  # N×F×h×w
     ones = torch.ones_like(pos_y)
     numerator, denominator = splat_samples(burst, pos_y, pos_x, ones, (scale * height, scale * width), sigma)
     merged = (numerator + prior_weight * _prior(burst, scale)) / (denominator + prior_weight)
@@ -375,7 +384,7 @@ def robust_merge(
         raise ValueError("tuning must be > 0")
     count, frames, channels, height, width = burst.shape
     out_size = (scale * height, scale * width)
-    pos_y, pos_x = _sample_positions(shifts, height, width, scale)  # N×F×h×w
+    pos_y, pos_x = _positions_of_global_shifts(shifts, height, width, scale)  # N×F×h×w
     prior = _prior(burst, scale)
     weights = torch.ones_like(pos_y)
     # The start: a median-like estimate would be more robust; the plain merge is good enough to begin with.

@@ -151,6 +151,7 @@ def test_train_burst_on_a_folder_of_photographs(image_folder, tmp_path):
     card = json.loads(out.with_suffix(".json").read_text())
     assert f"--images {image_folder}" in card["command"]  # the command on the card reads the same folder
     assert card["data"].startswith(f"the photographs of --images {image_folder}")
+    assert card["description"].endswith(f"the photographs of --images {image_folder}.")
     assert "photos train split" not in card["data"]
 
 

@@ -7,11 +7,11 @@ import torch
 import torch.nn.functional as F
 
 from imgsynth_edu import pretrained
-from imgsynth_edu.classical import shift_and_add
+from imgsynth_edu.classical import sample_positions, shift_and_add
 from imgsynth_edu.data.bursts import BurstDataset, synthetic_burst
 from imgsynth_edu.data.photos import load_photo
 from imgsynth_edu.metrics.image import psnr
-from imgsynth_edu.models.burst import BurstSR, fine_grid_positions, warp_frames
+from imgsynth_edu.models.burst import BurstSR, warp_frames
 from imgsynth_edu.training.sr import RestorationTrainer
 
 
@@ -145,17 +145,17 @@ def test_bundled_burst_x4():
     assert out.shape == (1, 3, 64, 64) and torch.isfinite(out).all()
 
 
-def test_fine_grid_positions_follow_the_classical_convention():
-    """A displacement that is the same at every pixel puts samples where shift-and-add puts them."""
-    from imgsynth_edu.classical import _sample_positions
-
-    shifts = torch.tensor([[[0.0, 0.0], [0.25, -1.5], [-0.75, 0.5]]])  # N×F×2
-    displacement = shifts[..., None, None].expand(-1, -1, -1, 5, 7)  # N×F×2×h×w
-    pos_y, pos_x = fine_grid_positions(displacement, 4)
-    expected_y, expected_x = _sample_positions(shifts, 5, 7, 4)
-    torch.testing.assert_close(pos_y, expected_y)
-    torch.testing.assert_close(pos_x, expected_x)
-    assert pos_y[0, 1, 0, 0] == pytest.approx(4 * (0 - 0.25 + 0.5) - 0.5)  # the reference point p - d, on the fine grid
+def test_sample_positions_put_each_sample_where_its_scene_point_is():
+    """Sample p of a frame displaced by d saw the scene at p - d: at 4·(p - d + ½) - ½ on the ×4 grid."""
+    displacement = torch.zeros(1, 2, 2, 3, 5)  # N×F×2×h×w; frame 0 not displaced
+    displacement[0, 1, 0] = 0.25  # frame 1: dy = 0.25 everywhere
+    displacement[0, 1, 1, :, 4] = -1.5  # and dx = -1.5 in its last column only (a per-pixel displacement)
+    pos_y, pos_x = sample_positions(displacement, 4)
+    assert pos_y.shape == pos_x.shape == (1, 2, 3, 5)
+    assert (pos_y[0, 0, 2, 3].item(), pos_x[0, 0, 2, 3].item()) == (9.5, 13.5)  # 4·(2 + ½) - ½, 4·(3 + ½) - ½
+    assert pos_y[0, 1, 2, 3].item() == 4 * (2 - 0.25 + 0.5) - 0.5
+    assert pos_x[0, 1, 2, 4].item() == 4 * (4 + 1.5 + 0.5) - 0.5
+    assert pos_x[0, 1, 2, 3].item() == 13.5  # the other columns are not displaced in x
 
 
 def test_with_colours_as_features_the_fusion_is_the_classical_shift_and_add(small_burst):
@@ -220,5 +220,18 @@ def test_a_streamed_photo_too_small_for_the_patch_is_named(tmp_path):
         Image.fromarray(torch.zeros(size, size, 3, dtype=torch.uint8).numpy()).save(tmp_path / f"{name}.png")
     dataset = BurstDataset(read_image_folder(tmp_path), frames=2, scale=4, patch_size=32, length=50, seed=0)
     with pytest.raises(ValueError, match=r"small\.png.*smaller than 64×64"):
+        for index in range(50):
+            dataset[index]
+
+
+def test_a_streamed_photo_with_other_channels_is_named(tmp_path):
+    from PIL import Image
+
+    from imgsynth_edu.data.image_io import read_image_folder
+
+    Image.fromarray(torch.zeros(96, 96, 3, dtype=torch.uint8).numpy()).save(tmp_path / "a_colour.png")
+    Image.fromarray(torch.zeros(96, 96, dtype=torch.uint8).numpy()).save(tmp_path / "b_grey.png")
+    dataset = BurstDataset(read_image_folder(tmp_path, rgb=False), frames=2, scale=4, patch_size=32, length=50)
+    with pytest.raises(ValueError, match=r"b_grey\.png.*1 channels.*first image has 3"):
         for index in range(50):
             dataset[index]

@@ -607,10 +607,10 @@ def test_the_builtin_pixel_shuffle_is_restored_after_the_check():
 
 def test_the_fine_grid_formula_is_the_librarys():
     """The positions the exercise teaches are where classical.shift_and_add splats each sample."""
-    from imgsynth_edu.classical import _sample_positions
+    from imgsynth_edu.classical import _positions_of_global_shifts
 
     shifts = torch.tensor([[0.0, 0.0], [0.3, -1.2], [-0.8, 1.9]])
-    expected_y, expected_x = _sample_positions(shifts[None], 4, 6, 4)  # (1, F, h, w) each
+    expected_y, expected_x = _positions_of_global_shifts(shifts[None], 4, 6, 4)  # (1, F, h, w) each
     hr_y, hr_x = MODULES["06"].solutions.fine_grid_positions(shifts, 4, 6, 4)
     assert torch.allclose(hr_y, expected_y[0]) and torch.allclose(hr_x, expected_x[0])
 

@@ -72,7 +72,7 @@ def register(commands, train_commands) -> None:
     train.add_argument("--steps", type=int, default=1500, help="optimisation steps (default 1500)")
     train.add_argument("--batch-size", type=int, default=8, help="bursts per step (default 8)")
     train.add_argument("--patch-size", type=int, default=96, help="high-resolution patch side (default 96)")
-    train.add_argument("--features", type=int, default=24, help="feature channels (default 24)")
+    train.add_argument("--features", type=int, default=32, help="feature channels (default 32, as burst-x4)")
     train.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate, halved at 60%% and 85%% of the steps")
     train.add_argument("--seed", type=int, default=0, help="seed of the weights, the data and the batches")
     train.add_argument(
@@ -230,7 +230,8 @@ def run_train(args) -> int:
             f"BurstSR ×{args.scale}: a small learned burst super-resolver (shared encoder, per-pixel displacement "
             "started from the phase-correlation shift, softmax weights over the frames, shift-and-add of the "
             "features on the fine grid, space-to-depth and PixelShuffle decoder), trained on synthetic "
-            f"{args.frames}-frame bursts (bicubic downsampling, shot+read noise) of the bundled training photographs."
+            f"{args.frames}-frame bursts (bicubic downsampling, shot+read noise) of "
+            + ("the bundled training photographs." if args.images is None else f"the photographs of --images {args.images}.")
         ),
         "architecture": "imgsynth_edu.models.burst.BurstSR",
         "arguments": arguments,
@@ -239,8 +240,7 @@ def run_train(args) -> int:
             f"{args.frames} frames, shifts uniform in ±2 low-res px, noise {DEFAULT_NOISE}; {augmentation}"
         ),
         "command": cards.reproduce_command(args, ["scale", "frames", "steps", "batch-size", "patch-size", "features", "lr",
-                                            "seed", "images", "workers", "no-augment", "out", "threads",
-                                                  "device"]),
+                                            "seed", "images", "workers", "no-augment", "out", "threads", "device"]),
         "steps": trainer.step,
         "batch_size": args.batch_size,
         "wall_time_s": round(trainer.elapsed_s, 1),

@@ -447,8 +447,8 @@ class BurstDataset(Dataset):
             raise ValueError(f"image {str(self.paths[which])!r} is {photo.shape[2]}×{photo.shape[1]}, smaller than "
                              f"{crop}×{crop} (patch_size={self.patch_size} and the motion's margin)")
         if photo.shape[0] != self.channels:
-            raise ValueError(f"image {str(self.paths[which])!r} has {photo.shape[0]} channels, the first one "
-                             f"{self.channels}")
+            raise ValueError(f"image {str(self.paths[which])!r} has {photo.shape[0]} channels, but the folder's "
+                             f"first image has {self.channels}: images must all have the same number of channels")
         return photo
 
     def augmentation(self, index: int) -> BurstAugmentation:

@@ -42,10 +42,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._checks import check_positive_int, check_positive_number, check_scale
-from ..classical import as_burst, check_shifts, estimate_shifts, shift_and_add, splat_samples
+from ..classical import (
+    as_burst,
+    check_shifts,
+    estimate_shifts,
+    sample_positions,
+    shift_and_add,
+    splat_samples,
+)
 from .srresnet import ResidualBlock, UpsampleStage, upsample_factors
 
-__all__ = ["BurstSR", "fine_grid_positions", "warp_frames"]
+__all__ = ["BurstSR", "warp_frames"]
 
 
 def warp_frames(features: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
@@ -61,25 +68,6 @@ def warp_frames(features: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     src_x = cols[None, None, :] + flow[:, 1]  # B×h×w
     grid = torch.stack([(2 * src_x + 1) / width - 1, (2 * src_y + 1) / height - 1], dim=-1)  # B×h×w×2
     return F.grid_sample(features, grid, mode="bilinear", padding_mode="border", align_corners=False)
-
-
-def fine_grid_positions(displacement: torch.Tensor, scale: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Where every low-resolution sample lands on the ``scale``-times finer grid: two ``N×F×h×w`` tensors.
-
-    ``displacement`` (``N×F×2×h×w``, (dy, dx) in low-resolution pixels): sample
-    ``p`` of frame ``f`` saw the scene at ``p - d_f(p)``, in the reference's
-    coordinates. Its centre on the fine grid is ``scale·(p - d_f(p) + ½) - ½``
-    (the same rule as the classical :func:`~imgsynth_edu.classical.shift_and_add`,
-    with a displacement per pixel instead of one per frame).
-    """
-    height, width = displacement.shape[-2:]
-    rows = torch.arange(height, dtype=displacement.dtype, device=displacement.device)
-    cols = torch.arange(width, dtype=displacement.dtype, device=displacement.device)
-    scene_y = rows[:, None] - displacement[:, :, 0]  # N×F×h×w
-    scene_x = cols[None, :] - displacement[:, :, 1]  # N×F×h×w
-    return scale * (scene_y + 0.5) - 0.5, scale * (scene_x + 0.5) - 0.5
-
-
 
 
 class BurstSR(nn.Module):
@@ -103,7 +91,7 @@ class BurstSR(nn.Module):
        all frames: features ``φ_f(p)`` on each frame's own grid;
     2. ``flow_net``: from ``[φ_f, φ_0 read at p - d_f, d_f]`` a residual
        displacement ``Δ``; ``d_f(p) = d_f + Δ_f(p)`` says which scene point
-       sample ``p`` of frame ``f`` saw (:func:`fine_grid_positions`: where it
+       sample ``p`` of frame ``f`` saw (:func:`~imgsynth_edu.classical.sample_positions`: where it
        lands on the fine grid);
     3. ``weight_net``: a logit per sample from ``[φ_f, φ_0 read at p - d_f(p),
        their difference, frac(d_f(p))]``; softmax over the frames gives
@@ -206,13 +194,13 @@ class BurstSR(nn.Module):
 
         ``features`` ``N×F×K×h×w`` (each frame on its own grid), ``displacement``
         ``N×F×2×h×w``, ``weights`` ``N×F×h×w``. Every sample's feature vector is
-        splatted where it landed (:func:`fine_grid_positions`) with weight
+        splatted where it landed (:func:`~imgsynth_edu.classical.sample_positions`) with weight
         ``w·k``; ``fused = Σ w·k·φ / (Σ w·k + ε)`` and ``evidence = Σ w·k``.
         With the colours as features and equal weights this is the classical
         :func:`~imgsynth_edu.classical.shift_and_add` (``sigma = splat_sigma``).
         """
         height, width = features.shape[-2:]
-        pos_y, pos_x = fine_grid_positions(displacement, self.scale)  # N×F×h×w each
+        pos_y, pos_x = sample_positions(displacement, self.scale)  # N×F×h×w each
         numerator, evidence = splat_samples(
             features, pos_y, pos_x, weights, (self.scale * height, self.scale * width), self.splat_sigma
         )  # N×K×(s·h)×(s·w), N×1×(s·h)×(s·w)
@@ -255,7 +243,6 @@ class BurstSR(nn.Module):
             details = {
                 "flow": displacement.detach(),
                 "weights": weights.detach(),
-                "evidence": evidence[:, 0].detach(),
                 "upsampled_reference": upsampled_reference.detach(),
             }
             return restored, details
